@@ -1,0 +1,1 @@
+"""Custom actions of the 12345 hotline assistant (the rasa-sdk action server)."""

@@ -1,0 +1,219 @@
+"""The commands behind ``make``: train when needed, run the servers, test stories.
+
+Usage: ``python -m bot.cli {train,model-path,run,stories}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+# Everything the trained model depends on; a change to any of these retrains.
+MODEL_INPUTS = ("config.yml", "data", "bot/domain", "bot/jieba", "bot/nlu")
+RASA = [sys.executable, "-m", "rasa"]
+
+
+def _log(message: str) -> None:
+    print(f"[hotline] {message}", flush=True)
+
+
+def fingerprint() -> str:
+    """A hash of every file the model is trained from."""
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = ROOT / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    """Where the model for the current training inputs lives."""
+    return MODELS / f"hotline-{fingerprint()}.tar.gz"
+
+
+def train() -> Path:
+    """Trains the model unless one for exactly these inputs exists."""
+    target = model_path()
+    if target.exists():
+        _log(f"模型已是最新：{target.relative_to(ROOT)}")
+        return target
+    _log("训练数据有变化或尚无模型，开始训练……")
+    started = time.monotonic()
+    subprocess.run(
+        [*RASA, "train", "--config", "config.yml", "--domain", "bot/domain"]
+        + ["--data", "data", "--out", str(MODELS)]
+        + ["--fixed-model-name", target.name[: -len(".tar.gz")]],
+        cwd=ROOT,
+        check=True,
+    )
+    _log(f"训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.name}")
+    for old in MODELS.glob("hotline-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    return target
+
+
+def _env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("ACTION_SERVER_URL", f"http://localhost:{action_port()}/webhook")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def rasa_port() -> int:
+    """The Rasa server's port (``RASA_PORT``, 5005)."""
+    return int(os.environ.get("RASA_PORT", "5005"))
+
+
+def action_port() -> int:
+    """The action server's port (``ACTION_PORT``, 5055)."""
+    return int(os.environ.get("ACTION_PORT", "5055"))
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"服务启动失败（退出码 {process.returncode}）：{url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise RuntimeError(f"等待服务超时：{url}")
+
+
+@contextmanager
+def servers(model: Path, with_rasa: bool = True) -> Iterator[List[subprocess.Popen]]:
+    """Runs the action server (and the Rasa server) until the block ends."""
+    processes: List[subprocess.Popen] = []
+    try:
+        actions = subprocess.Popen(
+            [
+                *RASA,
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(action_port()),
+            ],
+            cwd=ROOT,
+            env=_env(),
+            start_new_session=True,
+        )
+        processes.append(actions)
+        _wait_for(f"http://localhost:{action_port()}/health", actions)
+        if with_rasa:
+            rasa = subprocess.Popen(
+                [*RASA, "run", "--model", str(model), "--port", str(rasa_port())]
+                + ["--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
+                + ["--cors", "*"],
+                cwd=ROOT,
+                env=_env(),
+                start_new_session=True,
+            )
+            processes.append(rasa)
+            _wait_for(f"http://localhost:{rasa_port()}/webhooks/rest/", rasa)
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def say(text: str, sender: str = "hotline-cli") -> List[dict]:
+    """Sends one message over REST and returns the bot's replies."""
+    request = urllib.request.Request(
+        f"http://localhost:{rasa_port()}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def run() -> None:
+    """Trains if needed, starts both servers and waits for Ctrl-C."""
+    model = train()
+    stop = {"now": False}
+
+    def _stop(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    with servers(model) as processes:
+        reply = say("你好")
+        port = rasa_port()
+        _log("已启动。回复示例：" + (reply[0].get("text", "") if reply else "（无）"))
+        print(
+            f"\n  REST 接口：  http://localhost:{port}/webhooks/rest/webhook\n"
+            f"  Socket.IO：  http://localhost:{port}/socket.io\n"
+            f"  试一试：     curl -s localhost:{port}/webhooks/rest/webhook "
+            '-d \'{"sender":"demo","message":"社保卡丢了怎么补办"}\'\n'
+            "  按 Ctrl-C 停止。\n",
+            flush=True,
+        )
+        try:
+            while not stop["now"] and all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    _log("已停止。")
+
+
+def stories(extra: List[str] | None = None) -> int:
+    """Runs the conversation tests (Rasa test stories) against a live action server."""
+    model = train()
+    with servers(model, with_rasa=False):
+        result = subprocess.run(
+            [*RASA, "test", "core", "--model", str(model), "--stories", "tests/stories"]
+            + ["--endpoints", "endpoints.yml", "--out", "results/stories"]
+            + ["--fail-on-prediction-errors"]
+            + (extra or []),
+            cwd=ROOT,
+            env=_env(),
+        )
+    return result.returncode
+
+
+def main(argv: List[str] | None = None) -> int:
+    """Runs one command (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m bot.cli")
+    parser.add_argument("command", choices=["train", "model-path", "run", "stories"])
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        train()
+    elif args.command == "model-path":
+        print(model_path())
+    elif args.command == "run":
+        run()
+    else:
+        return stories()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Text normalisation for Chinese citizen messages, run before tokenising.
+
+Citizens type on phones, paste from documents and dictate through speech recognition:
+full-width letters and digits, traditional characters, emoji, stray spaces and
+"？？？" all reach the assistant. Normalising them first lets the tokenizer and the
+featurizers see one spelling of each word.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Any, Dict, List, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+_REPEATABLE_PUNCTUATION = set("!?.,~;:、。…！？，；：～-—=*#")
+_DROPPED_CATEGORIES = {"So", "Sk", "Cf", "Co", "Cs", "Cn", "Cc"}
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def _to_simplified(text: str) -> str:
+    """Converts traditional to simplified characters, keeping the length."""
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    # A phrase conversion changed the length: fall back to one character at a time
+    # so that positions still line up with the original text.
+    return "".join(
+        c if len(c) == 1 else o for o, c in ((o, _t2s().convert(o)) for o in text)
+    )
+
+
+def normalize_with_offsets(text: str) -> Tuple[str, List[int]]:
+    """Normalises `text` and maps each output character to its source position.
+
+    Returns:
+        The normalised text and, for every character of it, the index of the
+        character of `text` it came from (used to move entity annotations).
+
+    """
+    chars: List[Tuple[str, int]] = []
+    for index, char in enumerate(_to_simplified(text)):
+        if char.isspace():
+            chars.append((" ", index))
+            continue
+        for piece in unicodedata.normalize("NFKC", char):
+            if unicodedata.category(piece) in _DROPPED_CATEGORIES:
+                continue
+            chars.append((piece, index))
+
+    kept: List[Tuple[str, int]] = []
+    for position, (char, index) in enumerate(chars):
+        previous = kept[-1][0] if kept else ""
+        if char == " ":
+            following = next((c for c, _ in chars[position + 1 :] if c != " "), "")
+            if not previous or not following or previous == " ":
+                continue
+            if _is_cjk(previous) or _is_cjk(following):
+                continue
+        elif char == previous and char in _REPEATABLE_PUNCTUATION:
+            continue
+        kept.append((char, index))
+    return "".join(c for c, _ in kept), [i for _, i in kept]
+
+
+def normalize(text: str) -> str:
+    """Normalises a message text (see `normalize_with_offsets`)."""
+    return normalize_with_offsets(text)[0]
+
+
+def _moved_entity(entity: Dict[str, Any], offsets: List[int]) -> Dict[str, Any] | None:
+    start = next((i for i, src in enumerate(offsets) if src >= entity["start"]), None)
+    end = next(
+        (i + 1 for i in reversed(range(len(offsets))) if offsets[i] < entity["end"]),
+        None,
+    )
+    if start is None or end is None or end <= start:
+        return None
+    return {**entity, "start": start, "end": end}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class TextNormalizer(GraphComponent):
+    """Rewrites the message text into one canonical spelling before tokenising."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextNormalizer:
+        """Creates the component (it has no state)."""
+        return cls()
+
+    @staticmethod
+    def _normalize_message(message: Message) -> None:
+        text = message.get(TEXT)
+        if not text:
+            return
+        normalized, offsets = normalize_with_offsets(text)
+        message.set(TEXT, normalized)
+        entities = message.get(ENTITIES)
+        if entities:
+            moved = (_moved_entity(e, offsets) for e in entities)
+            message.set(ENTITIES, [e for e in moved if e is not None])
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalises every training example (entity positions follow)."""
+        for example in training_data.training_examples:
+            self._normalize_message(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Normalises incoming messages."""
+        for message in messages:
+            self._normalize_message(message)
+        return messages

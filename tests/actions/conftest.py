@@ -1,0 +1,62 @@
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions import faq as faq_actions
+from bot.knowledge import Faq
+
+FAQS = {
+    "shebao_card_reissue": Faq(
+        "shebao_card_reissue", "社保卡补换", "社保卡丢了怎么补办？", "《社会保障卡管理办法》", "2026-11-27"
+    ),
+    "gongjijin_withdraw_rent": Faq(
+        "gongjijin_withdraw_rent", "租房提取公积金", "租房怎么提取公积金？", "《住房公积金管理条例》", "2026-11-27"
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def small_knowledge_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faq_actions, "load_faqs", lambda: FAQS)
+
+
+def user(
+    text: str,
+    intent: str,
+    ranking: List[Dict[str, Any]] | None = None,
+    faq_ranking: List[Dict[str, Any]] | None = None,
+    entities: List[Dict[str, Any]] | None = None,
+    channel: str = "socketio",
+) -> Dict[str, Any]:
+    """A user event as Rasa posts it to the action server."""
+    return {
+        "event": "user",
+        "text": text,
+        "input_channel": channel,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+            "entities": entities or [],
+            "response_selector": {"faq": {"ranking": faq_ranking or []}},
+        },
+    }
+
+
+def bot(text: str, utter_action: str) -> Dict[str, Any]:
+    return {"event": "bot", "text": text, "metadata": {"utter_action": utter_action}}
+
+
+def tracker(*events: Dict[str, Any]) -> Tracker:
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    return Tracker(
+        sender_id="citizen",
+        slots={},
+        latest_message={**latest["parse_data"], "text": latest["text"]},
+        events=list(events),
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
