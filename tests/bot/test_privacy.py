@@ -1,0 +1,33 @@
+import logging
+
+import pytest
+
+from bot.privacy import MaskingFilter, mask_phone, mask_pii
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("电话13812345678", "电话138****5678"),
+        ("身份证110101199003071234", "身份证110101********1234"),
+        ("身份证11010119900307123X，电话15900001111", "身份证110101********123X，电话159****1111"),
+        ("工单号20261127000123", "工单号20261127000123"),
+        ("座机 010-12345678", "座机 010-12345678"),
+        ("12345678901", "12345678901"),
+    ],
+)
+def test_mask_pii(raw: str, masked: str) -> None:
+    assert mask_pii(raw) == masked
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+
+
+def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.privacy")
+    logger.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="test.privacy"):
+        logger.info("来电 %s 反映问题", "13812345678")
+    assert "138****5678" in caplog.text
+    assert "13812345678" not in caplog.text
