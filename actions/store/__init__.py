@@ -1,0 +1,74 @@
+"""Where tickets live: one interface, SQLite by default and Redis when configured."""
+
+from __future__ import annotations
+
+import abc
+import os
+from datetime import datetime
+from typing import List, Optional
+
+from actions.ticket import STATUSES, Ticket, now
+
+
+class TicketNotFound(KeyError):
+    """No ticket has that number."""
+
+
+class TicketStore(abc.ABC):
+    """Durable ticket storage. `file` returns only after the ticket is committed."""
+
+    async def file(self, draft: Ticket, idempotency_key: str) -> Ticket:
+        """Files a ticket once per key: a repeated key returns the first ticket."""
+        return await self._file(draft, idempotency_key, now())
+
+    @abc.abstractmethod
+    async def _file(self, draft: Ticket, key: str, at: datetime) -> Ticket:
+        """Numbers, stamps and commits the draft unless the key was filed."""
+
+    @abc.abstractmethod
+    async def get(self, number: str) -> Optional[Ticket]:
+        """The ticket with that number, if any."""
+
+    @abc.abstractmethod
+    async def list(
+        self, status: Optional[str] = None, limit: int = 50, offset: int = 0
+    ) -> List[Ticket]:
+        """Tickets, newest first, optionally of one status."""
+
+    @abc.abstractmethod
+    async def _save(self, ticket: Ticket) -> None:
+        """Overwrites a stored ticket."""
+
+    async def update(
+        self, number: str, status: Optional[str] = None, reply: Optional[str] = None
+    ) -> Ticket:
+        """Sets a ticket's status and/or reply text and records the change."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"unknown status: {status}")
+        ticket = await self.get(number)
+        if ticket is None:
+            raise TicketNotFound(number)
+        if status is not None:
+            ticket.status = status
+        if reply is not None:
+            ticket.reply = reply
+        ticket.history.append(
+            {"at": now().isoformat(), "status": ticket.status, "reply": reply or ""}
+        )
+        await self._save(ticket)
+        return ticket
+
+    async def close(self) -> None:
+        """Releases connections."""
+
+
+def open_store() -> TicketStore:
+    """Redis when ``REDIS_URL`` is set, else SQLite at ``TICKET_DB``."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        from actions.store.redis_store import RedisTicketStore
+
+        return RedisTicketStore(redis_url, prefix=os.environ.get("REDIS_PREFIX", "hotline"))
+    from actions.store.sqlite_store import SQLiteTicketStore
+
+    return SQLiteTicketStore(os.environ.get("TICKET_DB", "var/tickets.db"))
