@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -55,20 +55,20 @@ class Ticket:
     description: str
     channel: str
     conversation_id: str
-    location: Optional[str] = None
-    incident_time: Optional[str] = None
+    location: str | None = None
+    incident_time: str | None = None
     contact_name: str = "匿名"
-    phone: Optional[str] = None
+    phone: str | None = None
     reply_wanted: bool = True
-    category: Optional[str] = None
-    department: Optional[str] = None
+    category: str | None = None
+    department: str | None = None
     routing_confidence: float = 0.0
     priority: str = NORMAL
     number: str = ""
     status: str = STATUSES[0]
     created_at: str = ""
     due_date: str = ""
-    reply: Optional[str] = None
+    reply: str | None = None
     history: List[Dict[str, str]] = field(default_factory=list)
 
     @property
@@ -83,7 +83,7 @@ class Ticket:
             return int(config["urgent_sla_days"])
         return int(config["types"][self.type]["sla_days"])
 
-    def stamped(self, number: str, at: datetime) -> "Ticket":
+    def stamped(self, number: str, at: datetime) -> Ticket:
         """A copy with its number, creation time and due date set."""
         due = add_working_days(at.date(), self.sla_days())
         return dataclasses.replace(
@@ -101,7 +101,7 @@ class Ticket:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Ticket":
+    def from_dict(cls, data: Dict[str, Any]) -> Ticket:
         """The ticket of a dict made by `to_dict` (unknown keys ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})

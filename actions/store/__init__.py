@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import os
 from datetime import datetime
-from typing import List, Optional
+from typing import List
 
 from actions.ticket import STATUSES, Ticket, now
 
@@ -26,12 +26,12 @@ class TicketStore(abc.ABC):
         """Numbers, stamps and commits the draft unless the key was filed."""
 
     @abc.abstractmethod
-    async def get(self, number: str) -> Optional[Ticket]:
+    async def get(self, number: str) -> Ticket | None:
         """The ticket with that number, if any."""
 
     @abc.abstractmethod
     async def list(
-        self, status: Optional[str] = None, limit: int = 50, offset: int = 0
+        self, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> List[Ticket]:
         """Tickets, newest first, optionally of one status."""
 
@@ -40,7 +40,7 @@ class TicketStore(abc.ABC):
         """Overwrites a stored ticket."""
 
     async def update(
-        self, number: str, status: Optional[str] = None, reply: Optional[str] = None
+        self, number: str, status: str | None = None, reply: str | None = None
     ) -> Ticket:
         """Sets a ticket's status and/or reply text and records the change."""
         if status is not None and status not in STATUSES:
@@ -58,6 +58,7 @@ class TicketStore(abc.ABC):
         await self._save(ticket)
         return ticket
 
+    @abc.abstractmethod
     async def close(self) -> None:
         """Releases connections."""
 
@@ -68,7 +69,9 @@ def open_store() -> TicketStore:
     if redis_url:
         from actions.store.redis_store import RedisTicketStore
 
-        return RedisTicketStore(redis_url, prefix=os.environ.get("REDIS_PREFIX", "hotline"))
+        return RedisTicketStore(
+            redis_url, prefix=os.environ.get("REDIS_PREFIX", "hotline")
+        )
     from actions.store.sqlite_store import SQLiteTicketStore
 
     return SQLiteTicketStore(os.environ.get("TICKET_DB", "var/tickets.db"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import List, Optional
+from typing import List
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -77,7 +77,7 @@ class RedisTicketStore(TicketStore):
             raise RuntimeError(f"ticket {number} missing from Redis")
         return ticket
 
-    async def get(self, number: str) -> Optional[Ticket]:
+    async def get(self, number: str) -> Ticket | None:
         """The ticket with that number, if any."""
         body = await self._redis.hget(self._key(number), "body")
         if not body:
@@ -85,7 +85,7 @@ class RedisTicketStore(TicketStore):
         return Ticket.from_dict({**json.loads(body), "number": number})
 
     async def list(
-        self, status: Optional[str] = None, limit: int = 50, offset: int = 0
+        self, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> List[Ticket]:
         """Tickets, newest first, optionally of one status."""
         tickets: List[Ticket] = []
@@ -114,7 +114,8 @@ class RedisTicketStore(TicketStore):
         body = json.dumps({**ticket.to_dict(), "number": ""}, ensure_ascii=False)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
-                self._key(ticket.number), mapping={"body": body, "status": ticket.status}
+                self._key(ticket.number),
+                mapping={"body": body, "status": ticket.status},
             )
             pipe.xadd(
                 self.stream,

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import Any, Callable, List, TypeVar
 
 from actions.store import TicketStore
 from actions.ticket import Ticket
@@ -69,7 +69,13 @@ class SQLiteTicketStore(TicketStore):
                 ticket = draft.stamped(f"{day}{value:06d}", at)
                 db.execute(
                     "INSERT INTO tickets VALUES (?, ?, ?, ?, ?)",
-                    (ticket.number, key, ticket.status, ticket.created_at, _body(ticket)),
+                    (
+                        ticket.number,
+                        key,
+                        ticket.status,
+                        ticket.created_at,
+                        _body(ticket),
+                    ),
                 )
                 db.execute("COMMIT")
                 return ticket
@@ -79,7 +85,7 @@ class SQLiteTicketStore(TicketStore):
 
         return await self._run(file)
 
-    async def get(self, number: str) -> Optional[Ticket]:
+    async def get(self, number: str) -> Ticket | None:
         """The ticket with that number, if any."""
         row = await self._run(
             lambda db: db.execute(
@@ -89,7 +95,7 @@ class SQLiteTicketStore(TicketStore):
         return Ticket.from_dict(json.loads(row[0])) if row else None
 
     async def list(
-        self, status: Optional[str] = None, limit: int = 50, offset: int = 0
+        self, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> List[Ticket]:
         """Tickets, newest first, optionally of one status."""
         where, args = ("WHERE status = ?", [status]) if status else ("", [])

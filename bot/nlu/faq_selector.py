@@ -1,0 +1,177 @@
+"""A linear response selector for the FAQ retrieval intent.
+
+Rasa's ``ResponseSelector`` reached 44% exact-answer accuracy on our held-out set
+after five minutes of training, where a regularised logistic regression over the
+very same word and character n-gram features reaches 96% in seconds (measured
+side by side, see ``docs/evaluation.md``). This component trains that linear
+model and writes its prediction in exactly the ``response_selector`` format of
+Rasa's own selector, so rules (``utter_faq``), ``ActionRetrieveResponse`` and the
+fallback work unchanged; its probabilities are calibrated enough to threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+RESPONSE_SELECTOR = "response_selector"
+
+
+def _features(message: Message) -> scipy.sparse.csr_matrix | None:
+    _, sentence = message.get_sparse_features(TEXT)
+    if sentence is None:
+        return None
+    row = scipy.sparse.csr_matrix(sentence.features, dtype=np.float64)
+    row.data = np.log1p(row.data)
+    norm = np.sqrt(row.multiply(row).sum())
+    return row / norm if norm else row
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class LinearResponseSelector(GraphComponent):
+    """Selects the answer of a retrieval intent with a multinomial logistic model."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Retrieval intent, inverse regularisation strength and ranking size."""
+        return {
+            "retrieval_intent": "faq",
+            "C": 20.0,
+            "max_iter": 2000,
+            "ranking_length": 10,
+        }
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        weights: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        labels: List[str] | None = None,
+    ) -> None:
+        """Creates the selector, trained when weights are given."""
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._weights = weights
+        self._bias = bias
+        self._labels = labels or []
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearResponseSelector:
+        """Creates an untrained selector."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the model on the examples of the retrieval intent."""
+        from sklearn.linear_model import LogisticRegression
+
+        rows, labels = [], []
+        for example in training_data.intent_examples:
+            if example.get(INTENT) != self._config["retrieval_intent"]:
+                continue
+            features = _features(example)
+            if features is not None and example.get(INTENT_RESPONSE_KEY):
+                rows.append(features)
+                labels.append(example.get(INTENT_RESPONSE_KEY))
+        if len(set(labels)) < 2:
+            return self._resource
+        model = LogisticRegression(
+            C=self._config["C"], max_iter=self._config["max_iter"]
+        )
+        model.fit(scipy.sparse.vstack(rows), labels)
+        self._weights = model.coef_
+        self._bias = model.intercept_
+        self._labels = [str(label) for label in model.classes_]
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(directory / "weights.npz", weights=self._weights, bias=self._bias)
+            (directory / "labels.json").write_text(json.dumps(self._labels))
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearResponseSelector:
+        """Loads the trained weights (no pickles: plain arrays and JSON)."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                arrays = np.load(directory / "weights.npz")
+                labels = json.loads((directory / "labels.json").read_text())
+                return cls(
+                    config,
+                    model_storage,
+                    resource,
+                    arrays["weights"],
+                    arrays["bias"],
+                    labels,
+                )
+        except ValueError:
+            return cls(config, model_storage, resource)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the ranked answers to each message, as Rasa's selector does."""
+        if self._weights is None:
+            return messages
+        for message in messages:
+            features = _features(message)
+            if features is not None:
+                self._set_prediction(message, self._probabilities(features))
+        return messages
+
+    def _probabilities(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
+        assert self._weights is not None and self._bias is not None
+        if features.shape[1] != self._weights.shape[1]:
+            raise ValueError("features do not match the trained selector")
+        scores = np.asarray(features @ self._weights.T).ravel() + self._bias
+        scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
+    def _set_prediction(self, message: Message, probabilities: np.ndarray) -> None:
+        order = np.argsort(-probabilities)[: self._config["ranking_length"]]
+        ranking = [
+            {
+                "id": int(index),
+                "confidence": float(probabilities[index]),
+                INTENT_RESPONSE_KEY: self._labels[index],
+            }
+            for index in order
+        ]
+        best = ranking[0]
+        key = best[INTENT_RESPONSE_KEY]
+        retrieval_intent = self._config["retrieval_intent"]
+        selector = dict(message.get(RESPONSE_SELECTOR) or {})
+        selector["all_retrieval_intents"] = [retrieval_intent]
+        selector[retrieval_intent] = {
+            "response": {
+                "responses": [],
+                "confidence": best["confidence"],
+                INTENT_RESPONSE_KEY: key,
+                "utter_action": f"utter_{key}",
+            },
+            "ranking": ranking,
+        }
+        message.set(RESPONSE_SELECTOR, selector, add_to_output=True)
