@@ -78,12 +78,6 @@ def answer_section(answer: str, label: str) -> str | None:
     return None
 
 
-def written_answer(domain: Dict[str, Any], utter_action: str) -> str | None:
-    """The channel-neutral text of a domain response."""
-    variants = (domain.get("responses") or {}).get(utter_action) or []
-    return next((v.get("text") for v in variants if not v.get("channel")), None)
-
-
 def clarify_buttons(parse_data: Dict[str, Any]) -> List[Dict[str, str]]:
     """Buttons for the two or three most likely meanings of an unclear message."""
     faqs = load_faqs()
@@ -169,9 +163,9 @@ class ActionFaqFollowup(Action):
         utter_action = f"{FAQ_PREFIX}{key}"
         channel = tracker.get_latest_input_channel() or ""
         aspect = followup_aspect(tracker.latest_message.get("text") or "")
-        answer = written_answer(domain, utter_action)
-        section = answer_section(answer, aspect) if answer and aspect else None
         faq = load_faqs().get(key)
+        answer = faq.answer if faq else ""
+        section = answer_section(answer, aspect) if answer and aspect else None
         if section and faq and channel not in SPOKEN_CHANNELS:
             dispatcher.utter_message(text=fill(f"关于「{faq.title}」，{section}", channel))
         else:

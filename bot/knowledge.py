@@ -1,8 +1,9 @@
-"""The FAQ knowledge base: what each answer is called and what it rests on.
+"""The FAQ knowledge base: each answer, what it is called and what it rests on.
 
-Answers themselves are domain responses (``bot/domain/faq_<domain>.yml``); the
-records in ``bot/kb/faq_<domain>.yml`` hold each answer's button title, canonical
-question, policy basis and review date.
+Answers are domain responses (``bot/domain/faq_<domain>.yml``); the records in
+``bot/kb/faq_<domain>.yml`` hold each answer's button title, canonical question,
+policy basis and review date. The action server reads both from here, so it needs
+no copy of the domain from the Rasa server.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Dict
 import yaml
 
 KB_DIR = Path(__file__).with_name("kb")
+DOMAIN_DIR = Path(__file__).with_name("domain")
 
 DOMAINS: Dict[str, str] = {
     "shebao": "社会保险",
@@ -47,6 +49,7 @@ class Faq:
     question: str
     basis: str
     reviewed: str
+    answer: str = ""  # the written (channel-neutral) answer text
 
     @property
     def domain(self) -> str:
@@ -64,6 +67,7 @@ def load_faqs() -> Dict[str, Faq]:
     """All knowledge-base records, by key (``shebao_card_apply``)."""
     faqs: Dict[str, Faq] = {}
     for path in sorted(KB_DIR.glob("faq_*.yml")):
+        answers = _written_answers(DOMAIN_DIR / path.name)
         with open(path, encoding="utf-8") as handle:
             for key, record in (yaml.safe_load(handle) or {}).items():
                 faqs[key] = Faq(
@@ -72,5 +76,21 @@ def load_faqs() -> Dict[str, Faq]:
                     question=record["question"],
                     basis=record["basis"],
                     reviewed=str(record["reviewed"]),
+                    answer=answers.get(key, ""),
                 )
     return faqs
+
+
+def _written_answers(path: Path) -> Dict[str, str]:
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        responses = (yaml.safe_load(handle) or {}).get("responses") or {}
+    prefix = "utter_faq/"
+    return {
+        name[len(prefix) :]: next(
+            (v["text"] for v in variants if not v.get("channel")), ""
+        )
+        for name, variants in responses.items()
+        if name.startswith(prefix)
+    }

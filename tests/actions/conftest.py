@@ -6,9 +6,15 @@ from rasa_sdk import Tracker
 from actions import faq as faq_actions
 from bot.knowledge import Faq
 
+ANSWER = "社保卡补换：\n材料：本人有效身份证件。\n渠道：社保卡服务网点或电子社保卡。\n" "具体要求以{city}人社部门公布为准。"
 FAQS = {
     "shebao_card_reissue": Faq(
-        "shebao_card_reissue", "社保卡补换", "社保卡丢了怎么补办？", "《社会保障卡管理办法》", "2026-11-27"
+        "shebao_card_reissue",
+        "社保卡补换",
+        "社保卡丢了怎么补办？",
+        "《社会保障卡管理办法》",
+        "2026-11-27",
+        ANSWER,
     ),
     "gongjijin_withdraw_rent": Faq(
         "gongjijin_withdraw_rent", "租房提取公积金", "租房怎么提取公积金？", "《住房公积金管理条例》", "2026-11-27"
