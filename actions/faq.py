@@ -6,7 +6,7 @@ only when the assistant is unsure or the citizen asks on about the last answer.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -79,28 +79,36 @@ def answer_section(answer: str, label: str) -> str | None:
 
 
 def clarify_buttons(parse_data: Dict[str, Any]) -> List[Dict[str, str]]:
-    """Buttons for the two or three most likely meanings of an unclear message."""
+    """Buttons for the two or three most likely meanings of an unclear message.
+
+    An FAQ candidate scores the FAQ intent's confidence scaled by how its answer
+    compares with the best answer, so FAQs and other intents rank on one scale.
+    """
     faqs = load_faqs()
     faq_ranking = ((parse_data.get("response_selector") or {}).get("faq") or {}).get(
         "ranking"
     ) or []
-    buttons: List[Dict[str, str]] = []
+    top_answer = max((c.get("confidence", 0.0) for c in faq_ranking), default=0.0)
+    scored: List[Tuple[float, Dict[str, str]]] = []
     for intent in parse_data.get("intent_ranking") or []:
-        name = intent.get("name")
-        if name == "faq":
+        name, confidence = intent.get("name"), intent.get("confidence", 0.0)
+        if name == "faq" and top_answer > 0:
             for candidate in faq_ranking[:2]:
                 key = candidate.get("intent_response_key", "").split("/", 1)[-1]
                 if key in faqs:
                     faq = faqs[key]
-                    buttons.append(
-                        {
-                            "title": f"{faq.title}（{DOMAINS.get(faq.domain, '')}）",
-                            "payload": f'/choose_faq{{"faq_topic":"{key}"}}',
-                        }
-                    )
+                    share = candidate.get("confidence", 0.0) / top_answer
+                    button = {
+                        "title": f"{faq.title}（{DOMAINS.get(faq.domain, '')}）",
+                        "payload": f'/choose_faq{{"faq_topic":"{key}"}}',
+                    }
+                    scored.append((confidence * share, button))
         elif name in INTENT_TITLES:
-            buttons.append({"title": INTENT_TITLES[name], "payload": f"/{name}"})
-    return buttons[:MAX_CHOICES]
+            scored.append(
+                (confidence, {"title": INTENT_TITLES[name], "payload": f"/{name}"})
+            )
+    scored.sort(key=lambda item: -item[0])
+    return [button for _, button in scored[:MAX_CHOICES]]
 
 
 class ActionClarify(Action):

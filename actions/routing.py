@@ -1,8 +1,9 @@
 """Routes a ticket to a category and a department with a spaCy text classifier.
 
-Two exclusive text classifiers share one Chinese (jieba) pipeline: one for the
-first-level category, one for the second level. A prediction below the
-threshold goes to the manual-dispatch queue instead of a guess.
+One exclusive text classifier over the second-level categories runs on a Chinese
+(jieba) pipeline; a first-level category's confidence is the sum of its
+second-level probabilities. A prediction below the threshold goes to the
+manual-dispatch queue instead of a guess.
 
 Training: ``python -m actions.routing train data/routing/train.yml OUT_DIR``.
 """
@@ -21,9 +22,8 @@ from actions.ticket import ticket_config
 from bot.profile import load_profile
 
 JIEBA_DICTIONARY = Path(__file__).resolve().parent.parent / "bot" / "jieba"
-LEVELS = ("textcat_first", "textcat_second")
 DEFAULT_THRESHOLD = 0.5
-EPOCHS = 12
+EPOCHS = 20
 SEED = 12345
 
 
@@ -33,7 +33,7 @@ def _blank_pipeline():  # type: ignore[no-untyped-def]
 
     for dictionary in sorted(JIEBA_DICTIONARY.glob("*.txt")):
         jieba.load_userdict(str(dictionary))
-    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
@@ -58,24 +58,24 @@ def train(examples: Iterable[Tuple[str, str]], out_dir: Path) -> None:
     from spacy.util import fix_random_seed, minibatch
 
     fix_random_seed(SEED)
-    firsts, seconds = taxonomy_labels()
+    _, seconds = taxonomy_labels()
     nlp = _blank_pipeline()
     bow = {
         "@architectures": "spacy.TextCatBOW.v2",
         "exclusive_classes": True,
-        "ngram_size": 2,
+        "ngram_size": 3,
         "no_output_layer": False,
     }
-    for name, labels in zip(LEVELS, (firsts, seconds), strict=True):
-        textcat = nlp.add_pipe("textcat", name=name, config={"model": bow})
-        for label in labels:
-            textcat.add_label(label)
-    data = []
-    for text, category in examples:
-        first = category.split("/", 1)[0]
-        cats = {label: float(label == first) for label in firsts}
-        cats.update({label: float(label == category) for label in seconds})
-        data.append(Example.from_dict(nlp.make_doc(text), {"cats": cats}))
+    textcat = nlp.add_pipe("textcat", config={"model": bow})
+    for label in seconds:
+        textcat.add_label(label)
+    data = [
+        Example.from_dict(
+            nlp.make_doc(text),
+            {"cats": {label: float(label == category) for label in seconds}},
+        )
+        for text, category in examples
+    ]
     nlp.initialize(lambda: data)
     for _ in range(EPOCHS):
         random.Random(SEED).shuffle(data)
@@ -110,13 +110,16 @@ class Router:
     def predict(self, text: str) -> Tuple[str, float]:
         """The best "first/second" label (second within first) and its confidence."""
         cats = self._nlp(text).cats
-        firsts, _ = taxonomy_labels()
-        first = max(firsts, key=lambda label: cats.get(label, 0.0))
+        firsts: Dict[str, float] = {}
+        for label, probability in cats.items():
+            first = label.split("/", 1)[0]
+            firsts[first] = firsts.get(first, 0.0) + probability
+        first = max(firsts, key=firsts.__getitem__)
         second = max(
             (label for label in cats if label.startswith(f"{first}/")),
-            key=lambda label: cats[label],
+            key=cats.__getitem__,
         )
-        return second, cats[first]
+        return second, firsts[first]
 
     def route(self, text: str) -> Routing:
         """The category and department for a ticket text."""

@@ -163,7 +163,8 @@ def run() -> None:
     def _stop(*_: object) -> None:
         stop["now"] = True
 
-    signal.signal(signal.SIGTERM, _stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     with servers(model) as processes:
         reply = say("你好")
         port = rasa_port()
@@ -176,11 +177,8 @@ def run() -> None:
             "  按 Ctrl-C 停止。\n",
             flush=True,
         )
-        try:
-            while not stop["now"] and all(p.poll() is None for p in processes):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        while not stop["now"] and all(p.poll() is None for p in processes):
+            time.sleep(0.5)
     _log("已停止。")
 
 

@@ -133,3 +133,26 @@ def test_followup_aspects() -> None:
     assert followup_aspect("几天能办好") == "时限"
     assert followup_aspect("在哪里办") == "渠道"
     assert followup_aspect("好的") is None
+
+
+async def test_clarify_ranks_faqs_and_other_intents_on_one_scale() -> None:
+    message = user(
+        "那个事",
+        "nlu_fallback",
+        ranking=[
+            {"name": "nlu_fallback", "confidence": 0.4},
+            {"name": "complaint", "confidence": 0.35},
+            {"name": "faq", "confidence": 0.3},
+        ],
+        faq_ranking=[
+            {"intent_response_key": "faq/shebao_card_reissue", "confidence": 0.2},
+            {"intent_response_key": "faq/gongjijin_withdraw_rent", "confidence": 0.1},
+        ],
+    )
+    messages, _ = await run(ActionClarify(), message)
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        "/complaint",
+        '/choose_faq{"faq_topic":"shebao_card_reissue"}',
+        '/choose_faq{"faq_topic":"gongjijin_withdraw_rent"}',
+        "/none_of_these",
+    ]
