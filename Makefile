@@ -44,7 +44,7 @@ validate: install
 stories: install
 	$(PY) -m bot.cli stories
 
-test: validate unit stories
+test: validate stories unit
 
 eval: install
 	$(PY) -m bot.evaluate
