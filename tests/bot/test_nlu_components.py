@@ -1,0 +1,142 @@
+"""The custom NLU components, trained in-process on a tiny data set."""
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.fallback import RetrievalAwareFallbackClassifier
+from bot.nlu.faq_selector import LinearResponseSelector
+
+EXAMPLES = {
+    "faq/shebao_card_replace": ["社保卡丢了怎么补办", "社保卡补卡去哪里", "社保卡坏了能换吗"],
+    "faq/gongjijin_withdraw_rent": ["租房怎么提取公积金", "公积金能付房租吗", "租房提公积金"],
+    "faq/hunyin_marriage_register": ["结婚登记要带什么", "怎么领结婚证", "结婚证在哪办"],
+}
+
+
+@pytest.fixture
+def context(tmp_path: Path):
+    storage = LocalModelStorage(tmp_path)
+    execution = ExecutionContext(GraphSchema({}), "test")
+    tokenizer = JiebaTokenizer(
+        JiebaTokenizer.get_default_config(), storage, Resource("tokenizer")
+    )
+    featurizer = CountVectorsFeaturizer.create(
+        {
+            **CountVectorsFeaturizer.get_default_config(),
+            "analyzer": "char_wb",
+            "max_ngram": 3,
+        },
+        storage,
+        Resource("features"),
+        execution,
+    )
+    return storage, execution, tokenizer, featurizer
+
+
+def _training_data(tokenizer, featurizer) -> TrainingData:
+    messages = [
+        Message(
+            data={"text": text, "intent": key.split("/")[0], "intent_response_key": key}
+        )
+        for key, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    data = TrainingData(messages)
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    return data
+
+
+def _parse(text, tokenizer, featurizer, selector) -> Message:
+    message = Message(data={"text": text})
+    tokenizer.process([message])
+    featurizer.process([message])
+    message.set("intent", {"name": "faq", "confidence": 0.99})
+    message.set("intent_ranking", [{"name": "faq", "confidence": 0.99}])
+    selector.process([message])
+    return message
+
+
+def test_linear_selector_answers_in_rasa_format_and_survives_reloading(context) -> None:
+    storage, execution, tokenizer, featurizer = context
+    config = LinearResponseSelector.get_default_config()
+    resource = Resource("selector")
+    selector = LinearResponseSelector.create(config, storage, resource, execution)
+    selector.train(_training_data(tokenizer, featurizer))
+    reloaded = LinearResponseSelector.load(config, storage, resource, execution)
+
+    for component in (selector, reloaded):
+        parsed = _parse("我的社保卡丢了", tokenizer, featurizer, component)
+        faq = parsed.get("response_selector")["faq"]
+        assert faq["response"]["intent_response_key"] == "faq/shebao_card_replace"
+        assert faq["response"]["utter_action"] == "utter_faq/shebao_card_replace"
+        confidences = [r["confidence"] for r in faq["ranking"]]
+        assert confidences == sorted(confidences, reverse=True)
+        assert sum(confidences) == pytest.approx(1.0)
+        assert faq["response"]["confidence"] == confidences[0]
+
+
+def test_untrained_selector_leaves_messages_alone(context) -> None:
+    storage, execution, tokenizer, featurizer = context
+    _training_data(tokenizer, featurizer)
+    selector = LinearResponseSelector.load(
+        LinearResponseSelector.get_default_config(),
+        storage,
+        Resource("none"),
+        execution,
+    )
+    parsed = _parse("社保卡", tokenizer, featurizer, selector)
+    assert parsed.get("response_selector") is None
+
+
+def _message(intent_confidence: float, answers: list) -> Message:
+    return Message(
+        data={
+            "text": "x",
+            "intent": {"name": "faq", "confidence": intent_confidence},
+            "intent_ranking": [
+                {"name": "faq", "confidence": intent_confidence},
+                {"name": "greet", "confidence": 1 - intent_confidence},
+            ],
+            "response_selector": {
+                "faq": {"ranking": [{"confidence": c} for c in answers]}
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "intent_confidence, answers, falls_back",
+    [
+        (0.95, [0.8, 0.1], False),  # sure of the intent and of the answer
+        (0.95, [0.15, 0.1], True),  # the answer is too unsure
+        (0.95, [0.45, 0.42], True),  # two answers too close to call
+        (0.35, [0.9, 0.05], True),  # the intent itself is unsure
+    ],
+)
+def test_fallback_distrusts_uncertain_answers(
+    intent_confidence: float, answers: list, falls_back: bool
+) -> None:
+    classifier = RetrievalAwareFallbackClassifier(
+        {
+            **RetrievalAwareFallbackClassifier.get_default_config(),
+            "threshold": 0.4,
+            "retrieval_threshold": 0.2,
+            "retrieval_ambiguity_threshold": 0.05,
+        }
+    )
+    message = _message(intent_confidence, answers)
+    classifier.process([message])
+    assert (message.get("intent")["name"] == "nlu_fallback") is falls_back
+    assert message.get("intent_ranking")[-1]["name"] == "greet"
