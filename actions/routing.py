@@ -5,7 +5,8 @@ One exclusive text classifier over the second-level categories runs on a Chinese
 second-level probabilities. A prediction below the threshold goes to the
 manual-dispatch queue instead of a guess.
 
-Training: ``python -m actions.routing train data/routing/train.yml OUT_DIR``.
+Training: ``python -m actions.routing train data/routing/train.yml OUT_DIR`` (``make
+train`` does it, into ``models/router-<hash of its inputs>``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import yaml
 from actions.ticket import ticket_config
 from bot.profile import load_profile
 
-JIEBA_DICTIONARY = Path(__file__).resolve().parent.parent / "bot" / "jieba"
+ROOT = Path(__file__).resolve().parent.parent
+JIEBA_DICTIONARY = ROOT / "bot" / "jieba"
 DEFAULT_THRESHOLD = 0.5
 EPOCHS = 20
 SEED = 12345
@@ -52,7 +54,9 @@ def taxonomy_labels() -> Tuple[List[str], List[str]]:
     return list(taxonomy), seconds
 
 
-def train(examples: Iterable[Tuple[str, str]], out_dir: Path) -> None:
+def train(
+    examples: Iterable[Tuple[str, str]], out_dir: Path, epochs: int = EPOCHS
+) -> None:
     """Trains both classifiers and writes the pipeline to `out_dir`."""
     from spacy.training import Example
     from spacy.util import fix_random_seed, minibatch
@@ -77,7 +81,7 @@ def train(examples: Iterable[Tuple[str, str]], out_dir: Path) -> None:
         for text, category in examples
     ]
     nlp.initialize(lambda: data)
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         random.Random(SEED).shuffle(data)
         for batch in minibatch(data, size=16):
             nlp.update(batch)

@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,8 +22,9 @@ from typing import Dict, Iterator, List
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-# Everything the trained model depends on; a change to any of these retrains.
+# Everything a trained model depends on; a change to any of these retrains it.
 MODEL_INPUTS = ("config.yml", "data", "bot/domain", "bot/jieba", "bot/nlu")
+ROUTER_INPUTS = ("data/routing", "bot/jieba", "bot/tickets.yml", "actions/routing.py")
 RASA = [sys.executable, "-m", "rasa"]
 
 
@@ -30,10 +32,10 @@ def _log(message: str) -> None:
     print(f"[hotline] {message}", flush=True)
 
 
-def fingerprint() -> str:
-    """A hash of every file the model is trained from."""
+def fingerprint(inputs: tuple = MODEL_INPUTS) -> str:
+    """A hash of every file a model is trained from."""
     digest = hashlib.sha256()
-    for name in MODEL_INPUTS:
+    for name in inputs:
         path = ROOT / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
@@ -48,8 +50,34 @@ def model_path() -> Path:
     return MODELS / f"hotline-{fingerprint()}.tar.gz"
 
 
+def router_path() -> Path:
+    """Where the ticket router for the current routing data lives."""
+    return MODELS / f"router-{fingerprint(ROUTER_INPUTS)}"
+
+
+def train_router() -> Path:
+    """Trains the ticket router unless one for exactly these inputs exists."""
+    target = router_path()
+    if target.exists():
+        return target
+    _log("训练工单分拨模型……")
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "actions.routing", "train"]
+        + ["data/routing/train.yml", str(target)],
+        cwd=ROOT,
+        check=True,
+    )
+    _log(f"分拨模型训练完成，用时 {time.monotonic() - started:.0f} 秒")
+    for old in MODELS.glob("router-*"):
+        if old != target:
+            shutil.rmtree(old)
+    return target
+
+
 def train() -> Path:
-    """Trains the model unless one for exactly these inputs exists."""
+    """Trains the models unless ones for exactly these inputs exist."""
+    train_router()
     target = model_path()
     if target.exists():
         _log(f"模型已是最新：{target.relative_to(ROOT)}")

@@ -19,9 +19,10 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 import yaml
 
-from bot.cli import ROOT, train
+from bot.cli import ROOT, train, train_router
 
 HELDOUT = ROOT / "tests" / "nlu"
+ROUTING_HELDOUT = ROOT / "tests" / "routing" / "heldout.yml"
 REPORT_DIR = ROOT / "results" / "eval"
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
@@ -171,6 +172,42 @@ def per_intent_report(cases: List[Case]) -> Dict[str, Any]:
     }
 
 
+def routing_metrics(router_dir: Path) -> Dict[str, Any]:
+    """Ticket routing accuracy on its held-out set, as the router decides."""
+    from sklearn.metrics import f1_score
+
+    from actions.routing import Router
+
+    router = Router(router_dir)
+    examples = yaml.safe_load(ROUTING_HELDOUT.read_text(encoding="utf-8"))["examples"]
+    gold = [e["category"] for e in examples]
+    predictions = [router.predict(e["text"]) for e in examples]
+    labels = [label for label, _ in predictions]
+    first_gold = [g.split("/", 1)[0] for g in gold]
+    first_pred = [p.split("/", 1)[0] for p in labels]
+    routed = [
+        f == g
+        for (_, confidence), f, g in zip(
+            predictions, first_pred, first_gold, strict=True
+        )
+        if confidence >= router.threshold
+    ]
+    return {
+        "routing_examples": len(examples),
+        "routing_first_level_accuracy": _ratio(
+            sum(p == g for p, g in zip(first_pred, first_gold, strict=True)), len(gold)
+        ),
+        "routing_first_level_macro_f1": f1_score(
+            first_gold, first_pred, labels=sorted(set(first_gold)), average="macro"
+        ),
+        "routing_second_level_accuracy": _ratio(
+            sum(p == g for p, g in zip(labels, gold, strict=True)), len(gold)
+        ),
+        "routing_auto_routed_share": _ratio(len(routed), len(gold)),
+        "routing_auto_routed_accuracy": _ratio(sum(routed), len(routed)),
+    }
+
+
 async def parse_all(model: Path, pairs: List[Tuple[str, str]]) -> List[Case]:
     """Parses every held-out text with the trained model."""
     from rasa.core.agent import Agent
@@ -242,7 +279,7 @@ def main(argv: List[str] | None = None) -> int:
     started = time.monotonic()
     cases = asyncio.run(parse_all(model, pairs))
     elapsed = time.monotonic() - started
-    summary = metrics(cases)
+    summary = {**metrics(cases), **routing_metrics(train_router())}
     report = per_intent_report(cases)
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     (REPORT_DIR / "summary.json").write_text(json.dumps(summary, indent=2))
