@@ -11,6 +11,7 @@ train`` does it, into ``models/router-<hash of its inputs>``).
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from dataclasses import dataclass
@@ -133,6 +134,15 @@ class Router:
         if confidence < self.threshold or not department:
             return Routing(None, str(profile["manual_dispatch_queue"]), confidence)
         return Routing(category, str(department), confidence)
+
+
+def latest_router_dir() -> Path | None:
+    """``ROUTER_MODEL`` if set, else the newest ``models/router-*``, if any."""
+    configured = os.environ.get("ROUTER_MODEL")
+    if configured:
+        return Path(configured)
+    trained = sorted(ROOT.glob("models/router-*"), key=lambda p: p.stat().st_mtime)
+    return trained[-1] if trained else None
 
 
 if __name__ == "__main__":

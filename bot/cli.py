@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -213,6 +214,8 @@ def run() -> None:
 def stories(extra: List[str] | None = None) -> int:
     """Runs the conversation tests (Rasa test stories) against a live action server."""
     model = train()
+    scratch = tempfile.mkdtemp(prefix="hotline-stories-")
+    os.environ["TICKET_DB"] = str(Path(scratch) / "tickets.db")
     with servers(model, with_rasa=False):
         result = subprocess.run(
             [*RASA, "test", "core", "--model", str(model), "--stories", "tests/stories"]

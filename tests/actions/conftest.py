@@ -54,11 +54,11 @@ def bot(text: str, utter_action: str) -> Dict[str, Any]:
     return {"event": "bot", "text": text, "metadata": {"utter_action": utter_action}}
 
 
-def tracker(*events: Dict[str, Any]) -> Tracker:
+def tracker(*events: Dict[str, Any], slots: Dict[str, Any] | None = None) -> Tracker:
     latest = next(e for e in reversed(events) if e["event"] == "user")
     return Tracker(
         sender_id="citizen",
-        slots={},
+        slots=dict(slots or {}),
         latest_message={**latest["parse_data"], "text": latest["text"]},
         events=list(events),
         paused=False,

@@ -140,3 +140,30 @@ def test_fallback_distrusts_uncertain_answers(
     classifier.process([message])
     assert (message.get("intent")["name"] == "nlu_fallback") is falls_back
     assert message.get("intent_ranking")[-1]["name"] == "greet"
+
+
+@pytest.mark.parametrize(
+    "text, emergency",
+    [
+        ("家里煤气味很大", True),
+        ("我老公在打我", True),
+        ("有人被困电梯里了", True),
+        ("楼下着火了快来人", True),
+        ("煤气费怎么交", False),
+        ("电梯老是坏，物业不修", False),
+        ("公积金怎么提取", False),
+    ],
+)
+def test_danger_phrases_force_the_emergency_intent(text: str, emergency: bool) -> None:
+    from bot.nlu.emergency import EmergencyClassifier, load_pattern
+
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "faq", "confidence": 0.9},
+            "intent_ranking": [{"name": "faq", "confidence": 0.9}],
+        }
+    )
+    EmergencyClassifier(load_pattern()).process([message])
+    assert (message.get("intent")["name"] == "emergency") is emergency
+    assert message.get("intent_ranking")[-1]["name"] == "faq"

@@ -1,0 +1,74 @@
+"""What every form here shares: repeated-failure handling and reading the answer."""
+
+from __future__ import annotations
+
+import abc
+import re
+from typing import Any, Dict
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+# Intents that interrupt a form instead of answering its question; the form then
+# rejects the turn and a rule handles it (stop, hand over, answer an FAQ...).
+INTERRUPTIONS = {"stop", "request_human", "correct_field", "emergency", "faq"}
+MAX_FAILURES = 3
+# An FAQ interrupts only when it is asked as a question: answers to the form's
+# questions (an address, a name) are statements, even when the model files them
+# under an FAQ.
+_QUESTION = re.compile(r"[?？]|吗|呢|怎么|如何|什么|哪|多少|多久|能不能|可不可以|是否|咋|啥")
+
+
+def original_text(tracker: Tracker) -> str:
+    """The citizen's latest message as typed (the parse holds a normalised copy)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str(event.get("text") or "").strip()
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+class RepeatedFailureFormValidation(FormValidationAction):
+    """A form validation that explains a rejected answer and, on the third, offers help."""
+
+    failures_slot = "form_failures"
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """``validate_<form name>`` (abstract, so the base is never registered)."""
+
+    def answer(self, tracker: Tracker, free_text_slot: str | None = None) -> str:
+        """The text answering the requested slot, or "" if the message interrupts.
+
+        An FAQ-like message still answers a free-text question (a description of
+        a problem often reads like a question), and any question when it is not
+        phrased as one.
+        """
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = original_text(tracker)
+        if intent == "faq":
+            free = tracker.get_slot("requested_slot") == free_text_slot
+            return text if free or not _QUESTION.search(text) else ""
+        return "" if intent in INTERRUPTIONS else text
+
+    def reject(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        explanation: str | None = None,
+    ) -> Dict[str, Any]:
+        """Clears a rejected slot and says why, offering a human on the third time."""
+        failures = dict(tracker.get_slot(self.failures_slot) or {})
+        failures[slot] = failures.get(slot, 0) + 1
+        if failures[slot] >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_ticket_offer_human")
+        else:
+            dispatcher.utter_message(response=explanation or f"utter_invalid_{slot}")
+        return {slot: None, self.failures_slot: failures}
+
+    def accept(self, slot: str, value: Any, tracker: Tracker) -> Dict[str, Any]:
+        """Keeps a valid value and forgets the slot's earlier failures."""
+        failures = dict(tracker.get_slot(self.failures_slot) or {})
+        failures.pop(slot, None)
+        return {slot: value, self.failures_slot: failures}

@@ -1,0 +1,287 @@
+"""Ticket intake actions on tracker fixtures: the exact events and messages."""
+
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import tickets
+from actions.store.sqlite_store import SQLiteTicketStore
+from actions.tickets import (
+    ActionAskTicketConfirmed,
+    ActionStartTicket,
+    ActionSubmitTicket,
+    ValidateTicketForm,
+    find_phone,
+    says_something,
+)
+from tests.actions.conftest import tracker, user
+
+DOMAIN = yaml.safe_load(Path("bot/domain/tickets.yml").read_text(encoding="utf-8"))
+PHONE = "13812345678"
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def run(action, *events, slots=None):
+    dispatcher = CollectingDispatcher()
+    result = await action.run(dispatcher, tracker(*events, slots=slots), DOMAIN)
+    return dispatcher.messages, result
+
+
+def test_find_phone_and_substance() -> None:
+    assert find_phone("电话 138 1234-5678 谢谢") == PHONE
+    assert find_phone("电话１３８１２３４５６７８") == PHONE
+    assert find_phone("电话12345") is None
+    assert not says_something("我要投诉")
+    assert says_something("我要投诉楼下饭店油烟")
+
+
+async def test_start_sets_the_type_from_the_intent_and_clears_old_answers() -> None:
+    _, events = await run(
+        ActionStartTicket(), user("我要投诉", "complaint"), slots={"ticket_phone": PHONE}
+    )
+    values = slot_events(events)
+    assert values["ticket_type"] == "complaint"
+    assert values["ticket_phone"] is None
+    assert values["ticket_started_at"]
+
+
+async def test_start_after_an_unanswered_question_files_it_as_an_inquiry() -> None:
+    _, events = await run(
+        ActionStartTicket(),
+        user("我家门口那个井的事归谁管", "nlu_fallback"),
+        user("/file_ticket", "file_ticket"),
+    )
+    values = slot_events(events)
+    assert values["ticket_type"] == "inquiry"
+    assert values["ticket_description"] == "我家门口那个井的事归谁管"
+
+
+async def test_everything_in_one_sentence_fills_the_form_at_once() -> None:
+    text = f"我要投诉东城街道幸福路的饭店油烟扰民，我姓王，电话{PHONE}"
+    messages, events = await run(
+        ValidateTicketForm(),
+        user(text, "complaint"),
+        slots={"ticket_type": "complaint", "requested_slot": None},
+    )
+    values = slot_events(events)
+    assert values["ticket_description"] == text
+    assert values["ticket_location"] == "东城街道"
+    assert values["ticket_contact"] == "王先生/女士"
+    assert values["ticket_phone"] == PHONE
+    assert values["ticket_phone_confirmed"] is None  # read back before it counts
+    assert messages == []
+
+
+async def test_a_bare_request_asks_for_the_description() -> None:
+    _, events = await run(
+        ValidateTicketForm(),
+        user("我要投诉", "complaint"),
+        slots={"ticket_type": "complaint", "requested_slot": None},
+    )
+    assert slot_events(events) == {}  # nothing taken: the form asks for it
+
+
+async def test_three_invalid_phone_numbers_explain_then_offer_a_human() -> None:
+    slots = {
+        "ticket_type": "complaint",
+        "ticket_description": "路灯坏了三天没人修",
+        "ticket_location": "幸福路",
+        "ticket_contact": "王女士",
+        "requested_slot": "ticket_phone",
+    }
+    responses = []
+    for _ in range(3):
+        messages, events = await run(
+            ValidateTicketForm(), user("一二三", "nlu_fallback"), slots=slots
+        )
+        values = slot_events(events)
+        assert values["ticket_phone"] is None
+        slots["ticket_failures"] = values["ticket_failures"]
+        responses += [m["response"] for m in messages]
+    assert responses == [
+        "utter_invalid_ticket_phone",
+        "utter_invalid_ticket_phone",
+        "utter_ticket_offer_human",
+    ]
+
+
+async def test_a_valid_phone_is_kept_and_its_failures_forgotten() -> None:
+    messages, events = await run(
+        ValidateTicketForm(),
+        user(f"我的手机是{PHONE}", "nlu_fallback"),
+        slots={
+            "ticket_type": "complaint",
+            "ticket_description": "路灯坏了三天没人修",
+            "ticket_location": "幸福路",
+            "ticket_contact": "王女士",
+            "ticket_failures": {"ticket_phone": 2},
+            "requested_slot": "ticket_phone",
+        },
+    )
+    values = slot_events(events)
+    assert values["ticket_phone"] == PHONE
+    assert values["ticket_failures"] == {}
+    assert values["ticket_phone_confirmed"] is None
+
+
+async def test_correcting_the_phone_clears_it_and_its_confirmation() -> None:
+    messages, events = await run(
+        ValidateTicketForm(),
+        user("电话说错了", "correct_field"),
+        slots={
+            "ticket_phone": PHONE,
+            "ticket_phone_confirmed": True,
+            "ticket_confirmed": None,
+        },
+    )
+    assert [m["response"] for m in messages] == ["utter_ticket_correcting"]
+    assert slot_events(events) == {
+        "ticket_phone": None,
+        "ticket_phone_confirmed": None,
+        "ticket_confirmed": None,
+    }
+
+
+async def test_an_unspecified_correction_asks_what_to_change() -> None:
+    messages, events = await run(
+        ValidateTicketForm(), user("刚才有个地方说错了", "correct_field"), slots={}
+    )
+    assert [m["response"] for m in messages] == ["utter_ask_what_to_correct"]
+    assert slot_events(events) == {"ticket_confirmed": None}
+
+
+@pytest.mark.parametrize(
+    "ticket_type, accepted, said",
+    [("report", "匿名", []), ("complaint", None, ["utter_invalid_ticket_contact"])],
+)
+async def test_anonymity_only_for_reports_and_suggestions(
+    ticket_type: str, accepted: Any, said: list
+) -> None:
+    messages, events = await run(
+        ValidateTicketForm(),
+        user("匿名吧", "deny"),
+        slots={
+            "ticket_type": ticket_type,
+            "ticket_description": "有人在河边偷排污水",
+            "ticket_location": "临江镇",
+            "requested_slot": "ticket_contact",
+        },
+    )
+    values = slot_events(events)
+    assert values["ticket_contact"] == accepted
+    assert [m["response"] for m in messages] == said
+    if accepted:  # no phone or reply asked of an anonymous citizen
+        assert values["requested_slot"] == "ticket_confirmed"
+
+
+async def test_an_faq_mid_form_is_not_taken_as_the_answer() -> None:
+    _, events = await run(
+        ValidateTicketForm(),
+        user("公积金怎么取", "faq"),
+        slots={
+            "ticket_type": "complaint",
+            "ticket_description": "路灯坏了三天没人修",
+            "requested_slot": "ticket_location",
+        },
+    )
+    assert "ticket_location" not in slot_events(events)
+
+
+async def test_summary_masks_the_phone_and_after_no_asks_what_to_change() -> None:
+    slots = {
+        "ticket_type": "complaint",
+        "ticket_description": "路灯坏了",
+        "ticket_phone": PHONE,
+        "ticket_reply_wanted": True,
+        "requested_slot": "ticket_reply_wanted",
+    }
+    messages, _ = await run(
+        ActionAskTicketConfirmed(), user("需要", "affirm"), slots=slots
+    )
+    assert messages[0]["response"] == "utter_ticket_summary"
+    assert messages[0]["phone"] == "138****5678"
+    slots["requested_slot"] = "ticket_confirmed"
+    messages, _ = await run(ActionAskTicketConfirmed(), user("不对", "deny"), slots=slots)
+    assert messages[0]["response"] == "utter_ask_what_to_correct"
+
+
+CONFIRMED = {
+    "ticket_type": "help_request",
+    "ticket_description": f"幸福路路灯坏了三天，我的电话{PHONE}",
+    "ticket_location": "幸福路",
+    "ticket_contact": "王女士",
+    "ticket_phone": PHONE,
+    "ticket_phone_confirmed": True,
+    "ticket_reply_wanted": True,
+    "ticket_confirmed": True,
+    "ticket_started_at": "2026-11-27T10:00:00+08:00",
+}
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
+    monkeypatch.setattr(tickets, "ticket_store", lambda: ticket_store)
+    monkeypatch.setattr(tickets, "router", lambda: None)
+    return ticket_store
+
+
+async def test_submit_files_once_tells_the_number_and_masks_the_tracker(store) -> None:
+    messages, events = await run(
+        ActionSubmitTicket(), user("确认", "affirm"), slots=CONFIRMED
+    )
+    [filed] = await store.list()
+    assert messages[0]["response"] == "utter_ticket_filed"
+    assert messages[0]["number"] == filed.number
+    assert messages[0]["department"] == "人工分拨"
+    assert filed.phone == PHONE and filed.description == CONFIRMED["ticket_description"]
+    values = slot_events(events)
+    assert values["ticket_number"] == filed.number
+    assert values["ticket_phone"] == "138****5678"
+    assert PHONE not in values["ticket_description"]
+
+    again, _ = await run(ActionSubmitTicket(), user("确认", "affirm"), slots=CONFIRMED)
+    assert again[0]["number"] == filed.number
+    assert len(await store.list()) == 1
+
+
+async def test_a_store_failure_is_told_honestly(monkeypatch) -> None:
+    class BrokenStore:
+        async def file(self, ticket, key):
+            raise OSError("disk full")
+
+    monkeypatch.setattr(tickets, "ticket_store", lambda: BrokenStore())
+    monkeypatch.setattr(tickets, "router", lambda: None)
+    messages, events = await run(
+        ActionSubmitTicket(), user("确认", "affirm"), slots=CONFIRMED
+    )
+    assert [m["response"] for m in messages] == ["utter_ticket_not_filed"]
+    assert "number" not in messages[0] and events == []
+
+
+async def test_nothing_is_filed_without_confirmation(store) -> None:
+    messages, _ = await run(
+        ActionSubmitTicket(),
+        user("算了", "stop"),
+        slots={**CONFIRMED, "ticket_confirmed": None},
+    )
+    assert messages == [] and await store.list() == []
+
+
+async def test_an_address_the_model_files_under_an_faq_is_still_the_answer() -> None:
+    _, events = await run(
+        ValidateTicketForm(),
+        user("示例一区东城街道幸福路12号", "faq"),
+        slots={
+            "ticket_type": "complaint",
+            "ticket_description": "路灯坏了三天没人修",
+            "requested_slot": "ticket_location",
+        },
+    )
+    assert slot_events(events)["ticket_location"] == "示例一区东城街道幸福路12号"
