@@ -50,8 +50,8 @@ eval: install
 	$(PY) -m bot.evaluate
 
 lint: install
-	$(PY) -m ruff check bot actions connectors tests
-	$(PY) -m black --check bot actions connectors tests
+	$(PY) -m ruff check bot actions tests
+	$(PY) -m black --check bot actions tests
 	$(PY) -m mypy bot actions
 
 clean:
