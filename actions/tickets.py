@@ -73,9 +73,14 @@ _NO_WORDS = ("不", "没", "否", "别", "错")
 _YES_WORDS = ("是", "对", "好", "需要", "要", "确认", "没错", "可以", "行", "嗯")
 
 
+def compact_digits(text: str) -> str:
+    """The normalised text with spaces and dashes inside digit runs removed."""
+    return _DIGIT_GAPS.sub("", normalize(text))
+
+
 def find_phone(text: str) -> str | None:
     """The first mobile number in a text, digits only ("138 1234-5678" counts)."""
-    match = _PHONE.search(_DIGIT_GAPS.sub("", normalize(text)))
+    match = _PHONE.search(compact_digits(text))
     return match.group() if match else None
 
 
@@ -477,7 +482,8 @@ def draft_ticket(tracker: Tracker) -> Ticket:
     )
 
 
-def _chinese_date(iso: str) -> str:
+def chinese_date(iso: str) -> str:
+    """An ISO date as Chinese readers write it (2026年12月4日)."""
     day = date.fromisoformat(iso)
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -512,7 +518,7 @@ class ActionSubmitTicket(Action):
             type_name=type_name(filed.type),
             number=filed.number,
             department=filed.department,
-            due_date=_chinese_date(filed.due_date),
+            due_date=chinese_date(filed.due_date),
         )
         masked = {
             "ticket_phone": mask_phone(filed.phone) if filed.phone else None,

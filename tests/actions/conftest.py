@@ -1,7 +1,10 @@
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import faq as faq_actions
 from bot.knowledge import Faq
@@ -66,3 +69,26 @@ def tracker(*events: Dict[str, Any], slots: Dict[str, Any] | None = None) -> Tra
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+def _merged_domain() -> Dict[str, Any]:
+    merged: Dict[str, Any] = {"forms": {}, "slots": {}}
+    for path in sorted(Path("bot/domain").glob("*.yml")):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        merged["forms"].update(content.get("forms") or {})
+        merged["slots"].update(content.get("slots") or {})
+    return merged
+
+
+DOMAIN = _merged_domain()
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def run(action, *events, slots=None):
+    """Runs an action on a tracker of `events` and `slots`: (messages, events)."""
+    dispatcher = CollectingDispatcher()
+    result = await action.run(dispatcher, tracker(*events, slots=slots), DOMAIN)
+    return dispatcher.messages, result

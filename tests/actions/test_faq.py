@@ -1,22 +1,11 @@
-from rasa_sdk.executor import CollectingDispatcher
-
 from actions.faq import (
     ActionAnswerFaq,
     ActionClarify,
     ActionFaqFollowup,
     followup_aspect,
 )
-from tests.actions.conftest import bot, tracker, user
+from tests.actions.conftest import ANSWER, bot, run, user
 
-ANSWER = "社保卡补换：\n材料：本人有效身份证件。\n渠道：社保卡服务网点或电子社保卡。\n" "具体要求以{city}人社部门公布为准。"
-DOMAIN = {
-    "responses": {
-        "utter_faq/shebao_card_reissue": [
-            {"text": ANSWER},
-            {"channel": "ivr", "text": "补办社保卡请带身份证。"},
-        ]
-    }
-}
 UNCLEAR = user(
     "那个卡的事",
     "nlu_fallback",
@@ -32,12 +21,6 @@ UNCLEAR = user(
         {"intent_response_key": "faq/unknown_topic", "confidence": 0.1},
     ],
 )
-
-
-async def run(action, *events, domain=None):
-    dispatcher = CollectingDispatcher()
-    result = await action.run(dispatcher, tracker(*events), domain or DOMAIN)
-    return dispatcher.messages, result
 
 
 async def test_clarify_offers_the_likeliest_topics_as_buttons() -> None:

@@ -1,11 +1,8 @@
 """Ticket intake actions on tracker fixtures: the exact events and messages."""
 
-from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
-import yaml
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions import tickets
 from actions.store.sqlite_store import SQLiteTicketStore
@@ -17,20 +14,9 @@ from actions.tickets import (
     find_phone,
     says_something,
 )
-from tests.actions.conftest import tracker, user
+from tests.actions.conftest import run, slot_events, user
 
-DOMAIN = yaml.safe_load(Path("bot/domain/tickets.yml").read_text(encoding="utf-8"))
 PHONE = "13812345678"
-
-
-def slot_events(events) -> Dict[str, Any]:
-    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-
-
-async def run(action, *events, slots=None):
-    dispatcher = CollectingDispatcher()
-    result = await action.run(dispatcher, tracker(*events, slots=slots), DOMAIN)
-    return dispatcher.messages, result
 
 
 def test_find_phone_and_substance() -> None:
