@@ -33,7 +33,7 @@ TRAINING_FAQS = Counter(i[len("faq/") :] for _, i in TRAINING if i.startswith("f
 PAYLOAD_ONLY_INTENTS = {"choose_faq", "choose_ticket_type"}
 # Values actions pass when they utter a response (tests/actions check each call).
 ACTION_VALUES = {"type_name", "description", "location", "contact", "phone", "reply"}
-ACTION_VALUES |= {"number", "department", "due_date", "status"}
+ACTION_VALUES |= {"number", "department", "due_date", "status", "weekdays", "weekends"}
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 URL = re.compile(r"https?://|www\.|\.(cn|com|org|net)\b", re.I)

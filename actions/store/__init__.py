@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import os
 from datetime import datetime
-from typing import List
+from typing import Dict, List
 
 from actions.ticket import STATUSES, Ticket, now
 
@@ -57,6 +57,16 @@ class TicketStore(abc.ABC):
         )
         await self._save(ticket)
         return ticket
+
+    @abc.abstractmethod
+    async def enqueue_handoff(
+        self, conversation_id: str, channel: str, summary: str
+    ) -> None:
+        """Queues a conversation for a human agent, with a short masked summary."""
+
+    @abc.abstractmethod
+    async def handoffs(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Queued handoffs, oldest first."""
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import List
+from typing import Dict, List
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from actions.store import TicketStore
-from actions.ticket import Ticket
+from actions.ticket import Ticket, now
 
 CONSUMER_GROUP = "workorders"
 # Numbering, storing, indexing and publishing happen in one atomic step, so a
@@ -122,6 +122,25 @@ class RedisTicketStore(TicketStore):
                 {"number": ticket.number, "event": "updated", "ticket": body},
             )
             await pipe.execute()
+
+    async def enqueue_handoff(
+        self, conversation_id: str, channel: str, summary: str
+    ) -> None:
+        """Queues a conversation for a human agent on the handoff stream."""
+        await self._redis.xadd(
+            self._key("handoff"),
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "summary": summary,
+                "queued_at": now().isoformat(),
+            },
+        )
+
+    async def handoffs(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Queued handoffs, oldest first."""
+        entries = await self._redis.xrange(self._key("handoff"), count=limit)
+        return [fields for _, fields in entries]
 
     async def close(self) -> None:
         """Closes the connection pool."""

@@ -8,10 +8,10 @@ import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, List, TypeVar
+from typing import Any, Callable, Dict, List, TypeVar
 
 from actions.store import TicketStore
-from actions.ticket import Ticket
+from actions.ticket import Ticket, now
 
 T = TypeVar("T")
 _SCHEMA = """
@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS tickets (
 );
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, created_at);
 CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS handoffs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    queued_at TEXT NOT NULL
+);
 """
 
 
@@ -115,6 +122,30 @@ class SQLiteTicketStore(TicketStore):
                 (ticket.status, _body(ticket), ticket.number),
             )
         )
+
+    async def enqueue_handoff(
+        self, conversation_id: str, channel: str, summary: str
+    ) -> None:
+        """Queues a conversation for a human agent."""
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO handoffs (conversation_id, channel, summary, queued_at) "
+                "VALUES (?, ?, ?, ?)",
+                (conversation_id, channel, summary, now().isoformat()),
+            )
+        )
+
+    async def handoffs(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Queued handoffs, oldest first."""
+        rows = await self._run(
+            lambda db: db.execute(
+                "SELECT conversation_id, channel, summary, queued_at FROM handoffs "
+                "ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        keys = ("conversation_id", "channel", "summary", "queued_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     async def close(self) -> None:
         """Closes the database."""

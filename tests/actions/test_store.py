@@ -123,3 +123,14 @@ def test_working_days_skip_weekends() -> None:
     friday = date(2026, 11, 27)
     assert add_working_days(friday, 1) == date(2026, 11, 30)
     assert add_working_days(friday, 5) == date(2026, 12, 4)
+
+
+async def test_handoffs_queue_in_order(store) -> None:
+    await store.enqueue_handoff("c1", "socketio", "问：社保卡丢了")
+    await store.enqueue_handoff("c2", "ivr", "问：公积金提取")
+    queued = await store.handoffs()
+    assert [(h["conversation_id"], h["channel"]) for h in queued] == [
+        ("c1", "socketio"),
+        ("c2", "ivr"),
+    ]
+    assert queued[0]["summary"] == "问：社保卡丢了" and queued[0]["queued_at"]
