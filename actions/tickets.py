@@ -75,7 +75,7 @@ _YES_WORDS = ("是", "对", "好", "需要", "要", "确认", "没错", "可以"
 
 def compact_digits(text: str) -> str:
     """The normalised text with spaces and dashes inside digit runs removed."""
-    return _DIGIT_GAPS.sub("", normalize(text))
+    return _DIGIT_GAPS.sub("", normalize(text, name_numbers=False))
 
 
 def find_phone(text: str) -> str | None:

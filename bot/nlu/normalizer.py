@@ -8,6 +8,7 @@ featurizers see one spelling of each word.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any, Dict, List, Tuple
@@ -21,6 +22,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 _REPEATABLE_PUNCTUATION = set("!?.,~;:、。…！？，；：～-—=*#")
+# Numbers citizens give are classes, not words: "13812345678" must not look like
+# "12345" to the featurisers (it made a complaint with a phone number an FAQ about
+# the 12345 hotline). Each is replaced by the name of its class.
+_NUMBER_CLASSES = (
+    (re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])"), "身份证号码"),
+    (re.compile(r"(?<!\d)20\d{12}(?!\d)"), "工单编号"),
+    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "手机号码"),
+)
 _DROPPED_CATEGORIES = {"So", "Sk", "Cf", "Co", "Cs", "Cn", "Cc"}
 
 
@@ -47,8 +56,13 @@ def _to_simplified(text: str) -> str:
     )
 
 
-def normalize_with_offsets(text: str) -> Tuple[str, List[int]]:
+def normalize_with_offsets(
+    text: str, name_numbers: bool = True
+) -> Tuple[str, List[int]]:
     """Normalises `text` and maps each output character to its source position.
+
+    With `name_numbers`, phone, ID and ticket numbers become the name of their
+    class (what the NLU needs); actions that read the numbers turn it off.
 
     Returns:
         The normalised text and, for every character of it, the index of the
@@ -77,12 +91,28 @@ def normalize_with_offsets(text: str) -> Tuple[str, List[int]]:
         elif char == previous and char in _REPEATABLE_PUNCTUATION:
             continue
         kept.append((char, index))
-    return "".join(c for c, _ in kept), [i for _, i in kept]
+    text, offsets = "".join(c for c, _ in kept), [i for _, i in kept]
+    return _name_number_classes(text, offsets) if name_numbers else (text, offsets)
 
 
-def normalize(text: str) -> str:
+def _name_number_classes(text: str, offsets: List[int]) -> Tuple[str, List[int]]:
+    for pattern, name in _NUMBER_CLASSES:
+        pieces, positions, last = [], [], 0
+        for match in pattern.finditer(text):
+            pieces.append(text[last : match.start()])
+            positions += offsets[last : match.start()]
+            pieces.append(name)
+            positions += [offsets[match.start()]] * len(name)
+            last = match.end()
+        pieces.append(text[last:])
+        positions += offsets[last:]
+        text, offsets = "".join(pieces), positions
+    return text, offsets
+
+
+def normalize(text: str, name_numbers: bool = True) -> str:
     """Normalises a message text (see `normalize_with_offsets`)."""
-    return normalize_with_offsets(text)[0]
+    return normalize_with_offsets(text, name_numbers)[0]
 
 
 def _moved_entity(entity: Dict[str, Any], offsets: List[int]) -> Dict[str, Any] | None:

@@ -27,10 +27,23 @@ def test_normalize(raw: str, expected: str) -> None:
 def test_offsets_point_back_to_the_source() -> None:
     raw = "我的電話是 １３８００１３８０００ 😀"
     text, offsets = normalize_with_offsets(raw)
-    assert text == "我的电话是13800138000"
+    assert text == "我的电话是手机号码"  # numbers become the name of their class
     assert len(offsets) == len(text)
-    assert raw[offsets[5]] == "１"
-    assert raw[offsets[-1]] == "０"
+    assert raw[offsets[4]] == "是"
+    assert raw[offsets[5]] == raw[offsets[-1]] == "１"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("身份证11010119900307123X", "身份证身份证号码"),
+        ("工单20261127000123查一下", "工单工单编号查一下"),
+        ("电话138 0013 8000", "电话138 0013 8000"),  # spaced digits stay as typed
+        ("12345热线", "12345热线"),
+    ],
+)
+def test_number_classes(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
 
 
 def test_training_entities_follow_the_text() -> None:
@@ -52,7 +65,8 @@ def test_training_entities_follow_the_text() -> None:
     )
     TextNormalizer().process_training_data(TrainingData([example]))
     entity = example.get("entities")[0]
-    assert example.get("text")[entity["start"] : entity["end"]] == "13800138000"
+    assert example.get("text")[entity["start"] : entity["end"]] == "手机号码"
+    assert entity["value"] == "13800138000"
 
 
 def test_process_normalises_incoming_messages() -> None:
