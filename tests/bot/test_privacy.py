@@ -31,3 +31,21 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
         logger.info("来电 %s 反映问题", "13812345678")
     assert "138****5678" in caplog.text
     assert "13812345678" not in caplog.text
+
+
+def test_the_action_server_masks_its_log_handlers() -> None:
+    import importlib
+    import io
+
+    import actions
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        importlib.reload(actions)  # as rasa-sdk imports it, after logging is set up
+        logging.getLogger("actions.tickets").warning("来电 %s", "13812345678")
+    finally:
+        root.removeHandler(handler)
+    assert stream.getvalue() == "来电 138****5678\n"
