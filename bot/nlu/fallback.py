@@ -4,6 +4,10 @@ Rasa's `FallbackClassifier` looks at the intent alone. For a retrieval intent th
 intent ("this is an FAQ") is usually certain while the answer ("which FAQ") is not;
 answering the wrong FAQ confidently is worse than asking, so the same thresholds
 are applied to the response selector's ranking too.
+
+The fallback guards against wrong answers, so it never overrides ``out_of_scope``:
+that reply answers nothing, it says what the hotline does, which is also the best
+reply when the model only leans towards it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 RESPONSE_SELECTOR = "response_selector"
+OUT_OF_SCOPE = "out_of_scope"
 
 
 def retrieval_ranking(message_data: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -41,6 +46,8 @@ class RetrievalAwareFallbackClassifier(FallbackClassifier):
         }
 
     def _should_fallback(self, message: Message) -> bool:
+        if (message.data.get(INTENT) or {}).get(INTENT_NAME_KEY) == OUT_OF_SCOPE:
+            return False
         if super()._should_fallback(message):
             return True
         uncertain, _ = self._retrieval_uncertain(message)

@@ -167,3 +167,21 @@ def test_danger_phrases_force_the_emergency_intent(text: str, emergency: bool) -
     EmergencyClassifier(load_pattern()).process([message])
     assert (message.get("intent")["name"] == "emergency") is emergency
     assert message.get("intent_ranking")[-1]["name"] == "faq"
+
+
+def test_fallback_never_overrides_out_of_scope() -> None:
+    classifier = RetrievalAwareFallbackClassifier(
+        {**RetrievalAwareFallbackClassifier.get_default_config(), "threshold": 0.4}
+    )
+    message = Message(
+        data={
+            "text": "x",
+            "intent": {"name": "out_of_scope", "confidence": 0.3},
+            "intent_ranking": [
+                {"name": "out_of_scope", "confidence": 0.3},
+                {"name": "chitchat", "confidence": 0.25},
+            ],
+        }
+    )
+    classifier.process([message])
+    assert message.get("intent")["name"] == "out_of_scope"
