@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -66,6 +66,41 @@ class RepeatedFailureFormValidation(FormValidationAction):
         else:
             dispatcher.utter_message(response=explanation or f"utter_invalid_{slot}")
         return {slot: None, self.failures_slot: failures}
+
+    def take(
+        self,
+        tracker: Tracker,
+        slot: str,
+        find: Callable[[str], str | None],
+        free_text: bool = False,
+        exact: bool = False,
+    ) -> Dict[str, Any]:
+        """The requested slot takes the answer; an empty one takes what `find` spots.
+
+        With `exact`, the requested slot takes what `find` spots in the answer too
+        (a phone number inside "我的手机是…"); with `free_text`, an FAQ-like
+        answer still counts (see `answer`).
+        """
+        text = self.answer(tracker, slot if free_text else None)
+        if not text:
+            return {}
+        found = find(text)
+        if tracker.get_slot("requested_slot") == slot:
+            return {slot: (found if exact else None) or text}
+        return {slot: found} if found and not tracker.get_slot(slot) else {}
+
+    def keep_if(
+        self,
+        valid: bool,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[str, Any]:
+        """Accepts `value` when `valid`, else rejects it with the slot's explanation."""
+        if valid:
+            return self.accept(slot, value, tracker)
+        return self.reject(slot, dispatcher, tracker)
 
     def accept(self, slot: str, value: Any, tracker: Tracker) -> Dict[str, Any]:
         """Keeps a valid value and forgets the slot's earlier failures."""

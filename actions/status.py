@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import RepeatedFailureFormValidation
-from actions.tickets import chinese_date, compact_digits, ticket_store, type_name
+from actions.tickets import chinese_date, digits_finder, ticket_store, type_name
 
 # After this many failed lookups in one conversation, lookups stop answering.
 MAX_LOOKUP_FAILURES = 3
@@ -30,12 +30,9 @@ class ValidateStatusForm(RepeatedFailureFormValidation):
     async def extract_status_ticket_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        text = self.answer(tracker)
-        found = _NUMBER.search(compact_digits(text)) if text else None
-        if found:
-            return {"status_ticket_number": found.group()}
-        requested = tracker.get_slot("requested_slot") == "status_ticket_number"
-        return {"status_ticket_number": text} if requested and text else {}
+        return self.take(
+            tracker, "status_ticket_number", digits_finder(_NUMBER), exact=True
+        )
 
     def validate_status_ticket_number(
         self,
@@ -44,18 +41,17 @@ class ValidateStatusForm(RepeatedFailureFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[str, Any]:
-        if _NUMBER.fullmatch(str(value)):
-            return self.accept("status_ticket_number", value, tracker)
-        return self.reject("status_ticket_number", dispatcher, tracker)
+        valid = bool(_NUMBER.fullmatch(str(value)))
+        return self.keep_if(valid, "status_ticket_number", value, dispatcher, tracker)
 
     async def extract_status_phone_last4(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         if tracker.get_slot("requested_slot") != "status_phone_last4":
-            return {}
-        text = self.answer(tracker)
-        found = _LAST4.search(compact_digits(text)) if text else None
-        return {"status_phone_last4": found.group() if found else text} if text else {}
+            return {}  # four digits said in passing are not taken for these
+        return self.take(
+            tracker, "status_phone_last4", digits_finder(_LAST4), exact=True
+        )
 
     def validate_status_phone_last4(
         self,
@@ -64,9 +60,8 @@ class ValidateStatusForm(RepeatedFailureFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[str, Any]:
-        if _LAST4.fullmatch(str(value)):
-            return self.accept("status_phone_last4", value, tracker)
-        return self.reject("status_phone_last4", dispatcher, tracker)
+        valid = bool(_LAST4.fullmatch(str(value)))
+        return self.keep_if(valid, "status_phone_last4", value, dispatcher, tracker)
 
 
 class ActionCheckTicketStatus(Action):

@@ -78,10 +78,18 @@ def compact_digits(text: str) -> str:
     return _DIGIT_GAPS.sub("", normalize(text, name_numbers=False))
 
 
-def find_phone(text: str) -> str | None:
-    """The first mobile number in a text, digits only ("138 1234-5678" counts)."""
-    match = _PHONE.search(compact_digits(text))
-    return match.group() if match else None
+def digits_finder(pattern: re.Pattern) -> Callable[[str], str | None]:
+    """A function finding `pattern` in a text once digit runs are compacted."""
+
+    def find(text: str) -> str | None:
+        match = pattern.search(compact_digits(text))
+        return match.group() if match else None
+
+    return find
+
+
+# The first mobile number in a text ("138 1234-5678" counts).
+find_phone = digits_finder(_PHONE)
 
 
 def find_place(text: str) -> str | None:
@@ -225,48 +233,14 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[str, Any]:
-        if value in ticket_config()["types"]:
-            return self.accept("ticket_type", value, tracker)
-        return self.reject("ticket_type", dispatcher, tracker)
-
-    def _take(
-        self,
-        tracker: Tracker,
-        slot: str,
-        find: Callable[[str], str | None],
-        free_text: bool = False,
-        exact: bool = False,
-    ) -> Dict[str, Any]:
-        """The requested slot takes the answer; an empty one takes what `find` spots.
-
-        With `exact`, the requested slot takes what `find` spots in the answer too
-        (a phone number inside "我的手机是…").
-        """
-        text = self.answer(tracker, slot if free_text else None)
-        if not text:
-            return {}
-        found = find(text)
-        if self._requested(tracker, slot):
-            return {slot: (found if exact else None) or text}
-        return {slot: found} if found and not tracker.get_slot(slot) else {}
-
-    def _at_least(
-        self,
-        slot: str,
-        value: Any,
-        chars: int,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> Dict[str, Any]:
-        if len(normalize(str(value))) >= chars:
-            return self.accept(slot, str(value), tracker)
-        return self.reject(slot, dispatcher, tracker)
+        valid = value in ticket_config()["types"]
+        return self.keep_if(valid, "ticket_type", value, dispatcher, tracker)
 
     async def extract_ticket_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         starting = tracker.get_slot("requested_slot") is None
-        return self._take(
+        return self.take(
             tracker,
             "ticket_description",
             lambda text: text if starting and says_something(text) else None,
@@ -280,12 +254,15 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[str, Any]:
-        return self._at_least("ticket_description", value, 6, dispatcher, tracker)
+        valid = len(normalize(str(value))) >= 6
+        return self.keep_if(
+            valid, "ticket_description", str(value), dispatcher, tracker
+        )
 
     async def extract_ticket_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(tracker, "ticket_location", find_place)
+        return self.take(tracker, "ticket_location", find_place)
 
     def validate_ticket_location(
         self,
@@ -294,12 +271,13 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[str, Any]:
-        return self._at_least("ticket_location", value, 2, dispatcher, tracker)
+        valid = len(normalize(str(value))) >= 2
+        return self.keep_if(valid, "ticket_location", str(value), dispatcher, tracker)
 
     async def extract_ticket_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(tracker, "ticket_contact", surname_address)
+        return self.take(tracker, "ticket_contact", surname_address)
 
     def validate_ticket_contact(
         self,
@@ -322,7 +300,7 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
     async def extract_ticket_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(tracker, "ticket_phone", find_phone, exact=True)
+        return self.take(tracker, "ticket_phone", find_phone, exact=True)
 
     def validate_ticket_phone(
         self,
