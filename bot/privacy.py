@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -23,13 +24,23 @@ def mask_pii(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", _ID_NUMBER.sub(r"\1********\2", text))
 
 
-class MaskingFilter(logging.Filter):
-    """A logging filter that masks PII in every record's message."""
+def mask_log_records() -> None:
+    """Masks PII in every log record this process creates, whatever its handler.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrites the record's message with PII masked; never drops it."""
+    A record factory, not a handler filter: Rasa and rasa-sdk replace the root
+    handlers (coloredlogs) after start-up, and a filter would go with them.
+    """
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "masks_pii", False):
+        return
+
+    def masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
         message = record.getMessage()
         masked = mask_pii(message)
         if masked != message:
             record.msg, record.args = masked, None
-        return True
+        return record
+
+    masking_factory.masks_pii = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masking_factory)

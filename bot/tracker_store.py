@@ -1,0 +1,80 @@
+"""Tracker stores that keep phone and ID numbers out of the stored conversation.
+
+Configured in ``endpoints.yml`` (``tracker_store: type: bot.tracker_store.…``).
+Every stored event is masked (138****5678, 110101********1234) except the current
+values of the ticket slots the open ticket still needs; once the ticket is filed
+those slots hold masked copies too, so nothing whole is left outside the ticket.
+Within a turn the actions still see the message as typed: only what is stored is
+masked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.privacy import mask_log_records, mask_pii
+
+# Slots whose current value an unfiled ticket still needs whole.
+OPEN_TICKET_SLOTS = ("ticket_phone", "ticket_description")
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
+
+
+def _needed_whole(event: dict, tracker: DialogueStateTracker) -> bool:
+    name = event.get("name")
+    return (
+        event.get("event") == "slot"
+        and name in OPEN_TICKET_SLOTS
+        and event.get("value") == tracker.get_slot(str(name))
+    )
+
+
+def masked_dialogue(tracker: DialogueStateTracker) -> str:
+    """The tracker serialised as Rasa stores it, with PII masked."""
+    dialogue = tracker.as_dialogue().as_dict()
+    dialogue["events"] = [
+        event if _needed_whole(event, tracker) else _masked(event)
+        for event in dialogue["events"]
+    ]
+    return json.dumps(dialogue)
+
+
+class _MaskingStore:
+    """What both stores add to Rasa's: masked storage and masked logs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        mask_log_records()  # the Rasa server's logs are masked from here on
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def serialise_tracker(tracker: DialogueStateTracker) -> str:
+        """The tracker as stored, with PII masked."""
+        return masked_dialogue(tracker)
+
+
+class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
+    """Rasa's in-memory store (the one-machine default), masking what it keeps."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the conversation with PII masked.
+
+        Rasa's own ``save`` calls its class's ``serialise_tracker``, not ours.
+        """
+        await self.stream_events(tracker)
+        self.store[tracker.sender_id] = self.serialise_tracker(tracker)
+
+
+class MaskingRedisTrackerStore(_MaskingStore, RedisTrackerStore):
+    """Rasa's Redis store (several instances), masking what it keeps."""
