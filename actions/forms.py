@@ -20,12 +20,22 @@ MAX_FAILURES = 3
 _QUESTION = re.compile(r"[?？]|吗|呢|怎么|如何|什么|哪|多少|多久|能不能|可不可以|是否|咋|啥")
 
 
-def original_text(tracker: Tracker) -> str:
-    """The citizen's latest message as typed (the parse holds a normalised copy)."""
+def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return str(event.get("text") or "").strip()
-    return str(tracker.latest_message.get("text") or "").strip()
+            return event
+    return {}
+
+
+def original_text(tracker: Tracker) -> str:
+    """The citizen's latest message as typed (the parse holds a normalised copy)."""
+    text = _latest_user_event(tracker).get("text")
+    return str(text or tracker.latest_message.get("text") or "").strip()
+
+
+def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """What the channel sent along with the latest message (the caller's number…)."""
+    return dict(_latest_user_event(tracker).get("metadata") or {})
 
 
 class RepeatedFailureFormValidation(FormValidationAction):

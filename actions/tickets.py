@@ -14,10 +14,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import RepeatedFailureFormValidation, original_text
+from actions.forms import (
+    RepeatedFailureFormValidation,
+    latest_metadata,
+    original_text,
+)
 from actions.routing import Router, Routing, latest_router_dir
 from actions.store import TicketStore, open_store
-from actions.ticket import Ticket, now, ticket_config
+from actions.ticket import NORMAL, URGENT, Ticket, now, ticket_config
+from bot.emergency import names_danger
 from bot.nlu.normalizer import normalize
 from bot.privacy import mask_phone, mask_pii
 from bot.profile import load_profile
@@ -27,9 +32,9 @@ logger = logging.getLogger(__name__)
 ANONYMOUS = "匿名"
 TICKET_SLOTS = (
     "ticket_type",
-    "ticket_priority",
     "ticket_description",
     "ticket_location",
+    "ticket_time",
     "ticket_contact",
     "ticket_phone",
     "ticket_phone_confirmed",
@@ -58,7 +63,8 @@ FIELD_WORDS = {
     "ticket_phone": ("电话", "手机", "号码"),
     "ticket_contact": ("名字", "称呼", "姓", "叫我"),
     "ticket_location": ("地址", "地点", "位置", "路", "街"),
-    "ticket_description": ("描述", "情况", "问题", "内容", "时间"),
+    "ticket_time": ("时间", "日期", "什么时候", "几点"),
+    "ticket_description": ("描述", "情况", "问题", "内容"),
 }
 DEPENDENT_SLOTS = {"ticket_phone": ("ticket_phone_confirmed",)}
 # What is left of a request once its trigger words are gone must say something.
@@ -68,6 +74,23 @@ _TRIGGER_WORDS = re.compile(
 )
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-－—]+(?=\d)")
+# When something happened, as citizens say it ("昨天晚上", "3月5日", "半个多月了").
+_HOUR = r"(?:[\d一二两三四五六七八九十]{1,3}[点时](?:半|多)?)?"
+_TIME = re.compile(
+    "|".join(
+        [
+            r"(?:\d{4}年)?\d{1,2}月\d{1,2}[日号]?(?:[上下]午|晚上|凌晨)?" + _HOUR,
+            r"(?:今|昨|前)(?:天|晚|早)(?:[上下]午|晚上|早上|夜里|凌晨)?" + _HOUR,
+            r"(?:上|这|本)个?(?:周|星期|礼拜|月)[一二三四五六日天末]?",
+            r"(?:星期|周|礼拜)[一二三四五六日天末]",
+            r"(?:好|这|最近)?[几一二两三四五六七八九十半\d]+个?多?" r"(?:天|周|星期|礼拜|月|年)多?了?",
+            r"最近|这几天|这段时间|每天|天天|每晚|一直|长期|经常",
+            r"(?:凌晨|半夜|深夜|早上|上午|中午|下午|傍晚|晚上)" + _HOUR,
+        ]
+    )
+)
+_UNKNOWN_TIME = ("不清楚", "不知道", "不记得", "记不清", "忘了", "说不清", "不确定", "跳过")
+NO_TIME = "未说明"
 _SURNAME = re.compile(r"(?:我姓|本人姓|免贵姓)([\u4e00-\u9fa5])")
 _NO_WORDS = ("不", "没", "否", "别", "错")
 _YES_WORDS = ("是", "对", "好", "需要", "要", "确认", "没错", "可以", "行", "嗯")
@@ -100,6 +123,12 @@ def find_place(text: str) -> str | None:
             if street in text:
                 return f"{district}{street}" if district in text else street
     return next((district for district in districts if district in text), None)
+
+
+def find_time(text: str) -> str | None:
+    """The first expression of when something happened in a text, if any."""
+    match = _TIME.search(normalize(text, name_numbers=False))
+    return match.group() if match else None
 
 
 def surname_address(text: str) -> str | None:
@@ -144,8 +173,25 @@ def last_unanswered_question(tracker: Tracker) -> str | None:
     return None
 
 
+def danger_named(tracker: Tracker, before: int = 3) -> bool:
+    """Whether the citizen named a danger while filing or in the turns just before."""
+    users: List[Dict[str, Any]] = []
+    since_start = None
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users.append(event)
+        elif event.get("name") == "action_start_ticket" and since_start is None:
+            since_start = len(users)
+    recent = users[: (since_start or 0) + 1 + before]
+    return any(
+        ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "emergency"
+        or names_danger(str(e.get("text") or ""))
+        for e in recent
+    )
+
+
 class ActionStartTicket(Action):
-    """Clears earlier ticket answers and sets the type from the intent."""
+    """Clears earlier answers; sets the type from the intent, the phone from the call."""
 
     def name(self) -> str:
         return "action_start_ticket"
@@ -163,6 +209,10 @@ class ActionStartTicket(Action):
         if unanswered:
             values["ticket_type"] = "inquiry"
             values["ticket_description"] = unanswered
+        # On the phone line the caller's number is offered for confirmation.
+        values["ticket_phone"] = find_phone(
+            str(latest_metadata(tracker).get("caller") or "")
+        )
         return [SlotSet(slot, value) for slot, value in values.items()]
 
 
@@ -273,6 +323,24 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
     ) -> Dict[str, Any]:
         valid = len(normalize(str(value))) >= 2
         return self.keep_if(valid, "ticket_location", str(value), dispatcher, tracker)
+
+    async def extract_ticket_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self.take(tracker, "ticket_time", find_time)
+
+    def validate_ticket_time(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[str, Any]:
+        """Any answer counts: the time is optional and "不清楚" is an answer."""
+        text = normalize(str(value))
+        if any(word in text for word in _UNKNOWN_TIME):
+            return self.accept("ticket_time", NO_TIME, tracker)
+        return self.keep_if(bool(text), "ticket_time", str(value), dispatcher, tracker)
 
     async def extract_ticket_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -396,6 +464,7 @@ def summary_values(tracker: Tracker) -> Dict[str, str]:
         "type_name": type_name(tracker.get_slot("ticket_type")),
         "description": str(tracker.get_slot("ticket_description") or ""),
         "location": str(tracker.get_slot("ticket_location") or "未提供"),
+        "time": str(tracker.get_slot("ticket_time") or NO_TIME),
         "contact": str(tracker.get_slot("ticket_contact") or ANONYMOUS),
         "phone": mask_phone(str(tracker.get_slot("ticket_phone") or "未提供")),
         "reply": "需要" if reply else ("不需要" if reply is False else "不适用"),
@@ -456,7 +525,8 @@ def draft_ticket(tracker: Tracker) -> Ticket:
         contact_name=tracker.get_slot("ticket_contact") or ANONYMOUS,
         phone=tracker.get_slot("ticket_phone"),
         reply_wanted=bool(tracker.get_slot("ticket_reply_wanted")),
-        priority=tracker.get_slot("ticket_priority") or "普通",
+        incident_time=tracker.get_slot("ticket_time"),
+        priority=URGENT if danger_named(tracker) else NORMAL,
     )
 
 
@@ -491,6 +561,8 @@ class ActionSubmitTicket(Action):
             logger.error("ticket not filed: %s", mask_pii(repr(error)))
             dispatcher.utter_message(response="utter_ticket_not_filed")
             return []
+        if filed.priority == URGENT:
+            dispatcher.utter_message(response="utter_ticket_urgent")
         dispatcher.utter_message(
             response="utter_ticket_filed",
             type_name=type_name(filed.type),

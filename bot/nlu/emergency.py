@@ -8,10 +8,8 @@ emergency numbers come first even when the model was unsure or thought otherwise
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Dict, List
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,14 +17,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-PATTERNS = Path(__file__).resolve().parent.parent / "emergency.yml"
+from bot.emergency import load_pattern
+
 EMERGENCY = {"name": "emergency", "confidence": 1.0}
-
-
-def load_pattern(path: Path = PATTERNS) -> re.Pattern:
-    """One regular expression joining every danger phrase of the file."""
-    patterns = yaml.safe_load(path.read_text(encoding="utf-8"))["patterns"]
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 @DefaultV1Recipe.register(

@@ -37,12 +37,14 @@ def user(
     faq_ranking: List[Dict[str, Any]] | None = None,
     entities: List[Dict[str, Any]] | None = None,
     channel: str = "socketio",
+    metadata: Dict[str, Any] | None = None,
 ) -> Dict[str, Any]:
     """A user event as Rasa posts it to the action server."""
     return {
         "event": "user",
         "text": text,
         "input_channel": channel,
+        "metadata": metadata or {},
         "parse_data": {
             "text": text,
             "intent": {"name": intent, "confidence": 0.9},

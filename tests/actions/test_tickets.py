@@ -1,17 +1,20 @@
 """Ticket intake actions on tracker fixtures: the exact events and messages."""
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from actions import tickets
 from actions.store.sqlite_store import SQLiteTicketStore
+from actions.ticket import NORMAL, URGENT, add_working_days
 from actions.tickets import (
     ActionAskTicketConfirmed,
     ActionStartTicket,
     ActionSubmitTicket,
     ValidateTicketForm,
     find_phone,
+    find_time,
     says_something,
 )
 from tests.actions.conftest import run, slot_events, user
@@ -25,6 +28,35 @@ def test_find_phone_and_substance() -> None:
     assert find_phone("电话12345") is None
     assert not says_something("我要投诉")
     assert says_something("我要投诉楼下饭店油烟")
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("昨天晚上十点多楼下又在施工", "昨天晚上十点多"),
+        ("11月3日下午在窗口办事被推诿", "11月3日下午"),
+        ("路灯坏了半个多月了", "半个多月了"),
+        ("噪音这几天一直有", "这几天"),
+        ("楼下饭店油烟扰民", None),
+    ],
+)
+def test_find_time(text: str, said: str | None) -> None:
+    assert find_time(text) == said
+
+
+async def test_the_caller_number_is_offered_for_confirmation() -> None:
+    _, events = await run(
+        ActionStartTicket(),
+        user("我要投诉", "complaint", channel="ivr", metadata={"caller": PHONE}),
+    )
+    values = slot_events(events)
+    assert values["ticket_phone"] == PHONE
+    assert values["ticket_phone_confirmed"] is None  # the form asks to confirm it
+    _, events = await run(
+        ActionStartTicket(),
+        user("我要投诉", "complaint", channel="ivr", metadata={"caller": "01012345"}),
+    )
+    assert slot_events(events)["ticket_phone"] is None  # a landline is asked for
 
 
 async def test_start_sets_the_type_from_the_intent_and_clears_old_answers() -> None:
@@ -61,7 +93,34 @@ async def test_everything_in_one_sentence_fills_the_form_at_once() -> None:
     assert values["ticket_contact"] == "王先生/女士"
     assert values["ticket_phone"] == PHONE
     assert values["ticket_phone_confirmed"] is None  # read back before it counts
+    assert "ticket_time" not in values  # not said, so the form will ask
     assert messages == []
+
+
+async def test_a_time_in_the_description_is_taken_and_unknown_is_an_answer() -> None:
+    text = "昨天晚上十一点幸福路工地还在打桩，吵得睡不着"
+    _, events = await run(
+        ValidateTicketForm(),
+        user(text, "complaint"),
+        slots={"ticket_type": "complaint", "requested_slot": None},
+    )
+    assert slot_events(events)["ticket_time"] == "昨天晚上十一点"
+    _, events = await run(
+        ValidateTicketForm(),
+        user("记不清了", "deny"),
+        slots={"ticket_type": "complaint", "requested_slot": "ticket_time"},
+    )
+    assert slot_events(events)["ticket_time"] == "未说明"
+
+
+async def test_correcting_the_time_clears_only_the_time() -> None:
+    messages, events = await run(
+        ValidateTicketForm(),
+        user("时间说错了", "correct_field"),
+        slots={"ticket_time": "昨天", "ticket_location": "幸福路"},
+    )
+    assert slot_events(events) == {"ticket_time": None, "ticket_confirmed": None}
+    assert messages[0]["response"] == "utter_ticket_correcting"
 
 
 async def test_a_bare_request_asks_for_the_description() -> None:
@@ -156,6 +215,7 @@ async def test_anonymity_only_for_reports_and_suggestions(
             "ticket_type": ticket_type,
             "ticket_description": "有人在河边偷排污水",
             "ticket_location": "临江镇",
+            "ticket_time": "未说明",
             "requested_slot": "ticket_contact",
         },
     )
@@ -235,6 +295,41 @@ async def test_submit_files_once_tells_the_number_and_masks_the_tracker(store) -
     again, _ = await run(ActionSubmitTicket(), user("确认", "affirm"), slots=CONFIRMED)
     assert again[0]["number"] == filed.number
     assert len(await store.list()) == 1
+
+
+async def test_a_ticket_after_a_danger_is_urgent_and_says_so(store) -> None:
+    messages, _ = await run(
+        ActionSubmitTicket(),
+        user("电梯里困了人，快来", "emergency"),
+        {"event": "action", "name": "utter_emergency"},
+        user("帮我登记一下", "file_ticket"),
+        {"event": "action", "name": "action_start_ticket"},
+        user("确认", "affirm"),
+        slots=CONFIRMED,
+    )
+    [filed] = await store.list()
+    assert filed.priority == URGENT
+    assert [m["response"] for m in messages] == [
+        "utter_ticket_urgent",
+        "utter_ticket_filed",
+    ]
+    filed_on = date.fromisoformat(filed.created_at[:10])
+    assert filed.due_date == add_working_days(filed_on, 1).isoformat()
+
+
+async def test_a_danger_long_before_the_ticket_does_not_make_it_urgent(store) -> None:
+    earlier = [user("家里燃气味很重", "emergency")] + [user("谢谢", "thank") for _ in range(4)]
+    messages, _ = await run(
+        ActionSubmitTicket(),
+        *earlier,
+        user("我要投诉", "complaint"),
+        {"event": "action", "name": "action_start_ticket"},
+        user("确认", "affirm"),
+        slots=CONFIRMED,
+    )
+    [filed] = await store.list()
+    assert filed.priority == NORMAL
+    assert [m["response"] for m in messages] == ["utter_ticket_filed"]
 
 
 async def test_a_store_failure_is_told_honestly(monkeypatch) -> None:
