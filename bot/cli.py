@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -129,38 +130,43 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None
     raise RuntimeError(f"等待服务超时：{url}")
 
 
+def api_port() -> int:
+    """The ticket API's port (``TICKET_API_PORT``, 5056)."""
+    return int(os.environ.get("TICKET_API_PORT", "5056"))
+
+
+def _start(
+    command: List[str], health_url: str, processes: List[subprocess.Popen]
+) -> None:
+    process = subprocess.Popen(command, cwd=ROOT, env=_env(), start_new_session=True)
+    processes.append(process)
+    _wait_for(health_url, process)
+
+
 @contextmanager
 def servers(model: Path, with_rasa: bool = True) -> Iterator[List[subprocess.Popen]]:
-    """Runs the action server (and the Rasa server) until the block ends."""
+    """Runs the action server (and the ticket API and Rasa) until the block ends."""
     processes: List[subprocess.Popen] = []
     try:
-        actions = subprocess.Popen(
-            [
-                *RASA,
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(action_port()),
-            ],
-            cwd=ROOT,
-            env=_env(),
-            start_new_session=True,
+        _start(
+            [*RASA, "run", "actions", "--actions", "actions"]
+            + ["--port", str(action_port())],
+            f"http://localhost:{action_port()}/health",
+            processes,
         )
-        processes.append(actions)
-        _wait_for(f"http://localhost:{action_port()}/health", actions)
         if with_rasa:
-            rasa = subprocess.Popen(
+            _start(
+                [sys.executable, "-m", "actions.api"],
+                f"http://localhost:{api_port()}/health",
+                processes,
+            )
+            _start(
                 [*RASA, "run", "--model", str(model), "--port", str(rasa_port())]
                 + ["--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
                 + ["--cors", "*"],
-                cwd=ROOT,
-                env=_env(),
-                start_new_session=True,
+                f"http://localhost:{rasa_port()}/webhooks/rest/",
+                processes,
             )
-            processes.append(rasa)
-            _wait_for(f"http://localhost:{rasa_port()}/webhooks/rest/", rasa)
         yield processes
     finally:
         for process in processes:
@@ -185,8 +191,12 @@ def say(text: str, sender: str = "hotline-cli") -> List[dict]:
 
 
 def run() -> None:
-    """Trains if needed, starts both servers and waits for Ctrl-C."""
+    """Trains if needed, starts the servers and waits for Ctrl-C."""
     model = train()
+    token_note = "取自 TICKET_API_TOKEN"
+    if not os.environ.get("TICKET_API_TOKEN"):
+        os.environ["TICKET_API_TOKEN"] = secrets.token_urlsafe(24)
+        token_note = "本次临时生成：Bearer " + os.environ["TICKET_API_TOKEN"]
     stop = {"now": False}
 
     def _stop(*_: object) -> None:
@@ -203,6 +213,8 @@ def run() -> None:
             f"  Socket.IO：  http://localhost:{port}/socket.io\n"
             f"  试一试：     curl -s localhost:{port}/webhooks/rest/webhook "
             '-d \'{"sender":"demo","message":"社保卡丢了怎么补办"}\'\n'
+            f"  工单接口：   http://localhost:{api_port()}/tickets"
+            f"（文档 /openapi.json；令牌{token_note}）\n"
             "  按 Ctrl-C 停止。\n",
             flush=True,
         )
