@@ -19,6 +19,7 @@ from actions.forms import (
     latest_metadata,
     original_text,
 )
+from actions.places import find_location
 from actions.routing import Router, Routing, latest_router_dir
 from actions.store import TicketStore, open_store
 from actions.ticket import NORMAL, URGENT, Ticket, now, ticket_config
@@ -113,16 +114,6 @@ def digits_finder(pattern: re.Pattern) -> Callable[[str], str | None]:
 
 # The first mobile number in a text ("138 1234-5678" counts).
 find_phone = digits_finder(_PHONE)
-
-
-def find_place(text: str) -> str | None:
-    """The most specific district or street of the profile's gazetteer in a text."""
-    districts: Dict[str, List[str]] = load_profile().get("districts") or {}
-    for district, streets in districts.items():
-        for street in streets or []:
-            if street in text:
-                return f"{district}{street}" if district in text else street
-    return next((district for district in districts if district in text), None)
 
 
 def find_time(text: str) -> str | None:
@@ -312,7 +303,7 @@ class ValidateTicketForm(RepeatedFailureFormValidation):
     async def extract_ticket_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self.take(tracker, "ticket_location", find_place)
+        return self.take(tracker, "ticket_location", find_location)
 
     def validate_ticket_location(
         self,

@@ -208,6 +208,31 @@ def routing_metrics(router_dir: Path) -> Dict[str, Any]:
     }
 
 
+def location_metrics() -> Dict[str, Any]:
+    """Location extraction on the routing held-out texts (gold ``location`` fields).
+
+    A found location counts as right when it or the gold one contains the other
+    ("和平路上公交站" for "和平路"); exact matches are reported apart.
+    """
+    from actions.places import find_location
+
+    examples = yaml.safe_load(ROUTING_HELDOUT.read_text(encoding="utf-8"))["examples"]
+    said = [
+        (find_location(e["text"]), e["location"]) for e in examples if e["location"]
+    ]
+    unsaid = [find_location(e["text"]) for e in examples if not e["location"]]
+    return {
+        "location_examples_with_place": len(said),
+        "location_exact": _ratio(sum(f == g for f, g in said), len(said)),
+        "location_overlapping": _ratio(
+            sum(bool(f) and (f in g or g in f) for f, g in said), len(said)
+        ),
+        "location_false_alarms": _ratio(
+            sum(f is not None for f in unsaid), len(unsaid)
+        ),
+    }
+
+
 async def parse_all(model: Path, pairs: List[Tuple[str, str]]) -> List[Case]:
     """Parses every held-out text with the trained model."""
     from rasa.core.agent import Agent
@@ -279,7 +304,11 @@ def main(argv: List[str] | None = None) -> int:
     started = time.monotonic()
     cases = asyncio.run(parse_all(model, pairs))
     elapsed = time.monotonic() - started
-    summary = {**metrics(cases), **routing_metrics(train_router())}
+    summary = {
+        **metrics(cases),
+        **routing_metrics(train_router()),
+        **location_metrics(),
+    }
     report = per_intent_report(cases)
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     (REPORT_DIR / "summary.json").write_text(json.dumps(summary, indent=2))

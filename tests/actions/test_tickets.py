@@ -89,7 +89,7 @@ async def test_everything_in_one_sentence_fills_the_form_at_once() -> None:
     )
     values = slot_events(events)
     assert values["ticket_description"] == text
-    assert values["ticket_location"] == "东城街道"
+    assert values["ticket_location"] == "东城街道幸福路"
     assert values["ticket_contact"] == "王先生/女士"
     assert values["ticket_phone"] == PHONE
     assert values["ticket_phone_confirmed"] is None  # read back before it counts
