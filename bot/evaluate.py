@@ -225,7 +225,7 @@ def location_metrics() -> Dict[str, Any]:
         "location_examples_with_place": len(said),
         "location_exact": _ratio(sum(f == g for f, g in said), len(said)),
         "location_overlapping": _ratio(
-            sum(bool(f) and (f in g or g in f) for f, g in said), len(said)
+            sum(f is not None and (f in g or g in f) for f, g in said), len(said)
         ),
         "location_false_alarms": _ratio(
             sum(f is not None for f in unsaid), len(unsaid)
