@@ -503,6 +503,11 @@ def route(text: str) -> Routing:
     return trained.route(text)
 
 
+def channel_name(tracker: Tracker) -> str:
+    """The channel the citizen is on (web, ivr, wechat or rest)."""
+    return tracker.get_latest_input_channel() or "rest"
+
+
 def draft_ticket(tracker: Tracker) -> Ticket:
     """The ticket the form's answers describe, not yet numbered."""
     description = str(tracker.get_slot("ticket_description") or "")
@@ -510,7 +515,7 @@ def draft_ticket(tracker: Tracker) -> Ticket:
     return Ticket(
         type=tracker.get_slot("ticket_type") or "inquiry",
         description=description,
-        channel=tracker.get_latest_input_channel() or "rest",
+        channel=channel_name(tracker),
         conversation_id=tracker.sender_id,
         location=location,
         contact_name=tracker.get_slot("ticket_contact") or ANONYMOUS,

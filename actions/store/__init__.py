@@ -69,6 +69,16 @@ class TicketStore(abc.ABC):
         """Queued handoffs, oldest first."""
 
     @abc.abstractmethod
+    async def record_rating(
+        self, conversation_id: str, channel: str, stars: int
+    ) -> None:
+        """Records a citizen's 1–5 star rating of a conversation (好差评)."""
+
+    @abc.abstractmethod
+    async def ratings(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Recorded ratings, oldest first."""
+
+    @abc.abstractmethod
     async def close(self) -> None:
         """Releases connections."""
 

@@ -123,12 +123,19 @@ class RedisTicketStore(TicketStore):
             )
             await pipe.execute()
 
+    async def _append(self, kind: str, fields: Dict[str, str]) -> None:
+        await self._redis.xadd(self._key(kind), fields)
+
+    async def _oldest(self, kind: str, limit: int) -> List[Dict[str, str]]:
+        entries = await self._redis.xrange(self._key(kind), count=limit)
+        return [fields for _, fields in entries]
+
     async def enqueue_handoff(
         self, conversation_id: str, channel: str, summary: str
     ) -> None:
         """Queues a conversation for a human agent on the handoff stream."""
-        await self._redis.xadd(
-            self._key("handoff"),
+        await self._append(
+            "handoff",
             {
                 "conversation_id": conversation_id,
                 "channel": channel,
@@ -139,8 +146,25 @@ class RedisTicketStore(TicketStore):
 
     async def handoffs(self, limit: int = 50) -> List[Dict[str, str]]:
         """Queued handoffs, oldest first."""
-        entries = await self._redis.xrange(self._key("handoff"), count=limit)
-        return [fields for _, fields in entries]
+        return await self._oldest("handoff", limit)
+
+    async def record_rating(
+        self, conversation_id: str, channel: str, stars: int
+    ) -> None:
+        """Appends a rating to the ratings stream."""
+        await self._append(
+            "rating",
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "stars": str(stars),
+                "rated_at": now().isoformat(),
+            },
+        )
+
+    async def ratings(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Recorded ratings, oldest first."""
+        return await self._oldest("rating", limit)
 
     async def close(self) -> None:
         """Closes the connection pool."""

@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS handoffs (
     summary TEXT NOT NULL,
     queued_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ratings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    stars INTEGER NOT NULL,
+    rated_at TEXT NOT NULL
+);
 """
 
 
@@ -123,29 +130,62 @@ class SQLiteTicketStore(TicketStore):
             )
         )
 
+    async def _append(self, table: str, row: Dict[str, Any]) -> None:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        await self._run(
+            lambda db: db.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values())
+            )
+        )
+
+    async def _oldest(
+        self, table: str, keys: tuple, limit: int
+    ) -> List[Dict[str, str]]:
+        rows = await self._run(
+            lambda db: db.execute(
+                f"SELECT {', '.join(keys)} FROM {table} ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        )
+        return [dict(zip(keys, map(str, row), strict=True)) for row in rows]
+
     async def enqueue_handoff(
         self, conversation_id: str, channel: str, summary: str
     ) -> None:
         """Queues a conversation for a human agent."""
-        await self._run(
-            lambda db: db.execute(
-                "INSERT INTO handoffs (conversation_id, channel, summary, queued_at) "
-                "VALUES (?, ?, ?, ?)",
-                (conversation_id, channel, summary, now().isoformat()),
-            )
+        await self._append(
+            "handoffs",
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "summary": summary,
+                "queued_at": now().isoformat(),
+            },
         )
 
     async def handoffs(self, limit: int = 50) -> List[Dict[str, str]]:
         """Queued handoffs, oldest first."""
-        rows = await self._run(
-            lambda db: db.execute(
-                "SELECT conversation_id, channel, summary, queued_at FROM handoffs "
-                "ORDER BY id LIMIT ?",
-                (limit,),
-            ).fetchall()
-        )
         keys = ("conversation_id", "channel", "summary", "queued_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return await self._oldest("handoffs", keys, limit)
+
+    async def record_rating(
+        self, conversation_id: str, channel: str, stars: int
+    ) -> None:
+        """Records a rating."""
+        await self._append(
+            "ratings",
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "stars": stars,
+                "rated_at": now().isoformat(),
+            },
+        )
+
+    async def ratings(self, limit: int = 50) -> List[Dict[str, str]]:
+        """Recorded ratings, oldest first."""
+        keys = ("conversation_id", "channel", "stars", "rated_at")
+        return await self._oldest("ratings", keys, limit)
 
     async def close(self) -> None:
         """Closes the database."""

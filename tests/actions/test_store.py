@@ -134,3 +134,14 @@ async def test_handoffs_queue_in_order(store) -> None:
         ("c2", "ivr"),
     ]
     assert queued[0]["summary"] == "问：社保卡丢了" and queued[0]["queued_at"]
+
+
+async def test_ratings_are_recorded_in_order(store) -> None:
+    await store.record_rating("c1", "web", 5)
+    await store.record_rating("c2", "wechat", 2)
+    recorded = await store.ratings()
+    assert [(r["conversation_id"], r["channel"], r["stars"]) for r in recorded] == [
+        ("c1", "web", "5"),
+        ("c2", "wechat", "2"),
+    ]
+    assert recorded[0]["rated_at"]

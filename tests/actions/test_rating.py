@@ -1,0 +1,41 @@
+"""The widget's star rating is recorded once valid, and anything else is asked again."""
+
+import pytest
+
+from actions import rating, tickets
+from actions.rating import ActionRecordRating
+from actions.store.sqlite_store import SQLiteTicketStore
+from tests.actions.conftest import run, slot_events, user
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
+    monkeypatch.setattr(rating, "ticket_store", lambda: ticket_store)
+    monkeypatch.setattr(tickets, "ticket_store", lambda: ticket_store)
+    return ticket_store
+
+
+async def test_a_rating_is_recorded_with_its_channel(store) -> None:
+    messages, events = await run(
+        ActionRecordRating(),
+        user('/rate{"rating":"4"}', "rate", channel="web"),
+        slots={"rating": "4"},
+    )
+    [recorded] = await store.ratings()
+    assert (recorded["conversation_id"], recorded["channel"], recorded["stars"]) == (
+        "citizen",
+        "web",
+        "4",
+    )
+    assert [m["response"] for m in messages] == ["utter_rating_thanks"]
+    assert slot_events(events) == {"rating": None}
+
+
+@pytest.mark.parametrize("given", ["0", "6", "五", "", None, "4.5"])
+async def test_an_invalid_rating_is_not_recorded(store, given) -> None:
+    messages, _ = await run(
+        ActionRecordRating(), user("/rate", "rate"), slots={"rating": given}
+    )
+    assert await store.ratings() == []
+    assert [m["response"] for m in messages] == ["utter_rating_invalid"]
