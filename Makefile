@@ -35,7 +35,8 @@ train: install
 run: install
 	$(PY) -m bot.cli run
 
-unit: install
+# The channel tests talk to a live assistant, so the model must be trained first.
+unit: train
 	$(PY) -m pytest -q
 
 validate: install
@@ -50,9 +51,9 @@ eval: install
 	$(PY) -m bot.evaluate
 
 lint: install
-	$(PY) -m ruff check bot actions tests
-	$(PY) -m black --check bot actions tests
-	$(PY) -m mypy bot actions
+	$(PY) -m ruff check bot actions connectors tests
+	$(PY) -m black --check bot actions connectors tests
+	$(PY) -m mypy bot actions connectors
 
 clean:
 	rm -rf $(VENV) models results

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.ticket import now
-from actions.tickets import ticket_store
+from actions.tickets import channel_name, ticket_store
 from bot.privacy import mask_pii
-from bot.profile import load_profile
+from bot.profile import SPOKEN_CHANNELS, load_profile
 
 SUMMARY_MESSAGES = 3
 
@@ -55,7 +55,7 @@ class ActionHandoff(Action):
                 weekends=hours.get("weekends", ""),
             )
             return []
-        channel = tracker.get_latest_input_channel() or "rest"
+        channel = channel_name(tracker)
         try:
             await ticket_store().enqueue_handoff(
                 tracker.sender_id, channel, handoff_summary(tracker)
@@ -64,4 +64,7 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_failed")
             return []
         dispatcher.utter_message(response="utter_handoff_queued")
+        if channel in SPOKEN_CHANNELS:  # the phone line transfers the call itself
+            target = load_profile()["ivr_transfer_target"]
+            dispatcher.utter_message(json_message={"transfer": target})
         return [ConversationPaused()]

@@ -27,6 +27,8 @@ PLACEHOLDERS = (
     "gov_website",
     "gov_app",
 )
+# Entries that are not placeholders but that the assistant cannot run without.
+REQUIRED = ("manual_dispatch_queue", "ivr_transfer_target")
 SPOKEN_CHANNELS = {"ivr"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -42,7 +44,8 @@ def _load(path: str) -> Dict[str, Any]:
             profile = yaml.safe_load(handle) or {}
     except OSError as error:
         raise ProfileError(f"cannot read deployment profile {path}: {error}") from error
-    missing = [key for key in PLACEHOLDERS if not str(profile.get(key) or "").strip()]
+    required = (*PLACEHOLDERS, *REQUIRED)
+    missing = [key for key in required if not str(profile.get(key) or "").strip()]
     if missing:
         raise ProfileError(f"deployment profile {path} lacks: {', '.join(missing)}")
     return profile
