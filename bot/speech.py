@@ -18,6 +18,8 @@ _TIME_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-~－—至到]\s*(\d{1,2}):(\d{
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 # Numbers callers hear digit by digit: phone, ticket and hotline numbers (5+ digits).
 _LONG_NUMBER = re.compile(r"\d{5,}")
+# A masked phone number (138****5678) is read as its last four digits.
+_MASKED_PHONE = re.compile(r"\d{3}\*{4}(\d{4})")
 _BREAKS = re.compile(r"\s*\n+\s*")
 _REPEATED = re.compile(r"([，。；！？、])[，。；！？、\s]+")
 MAX_MENU = 9
@@ -40,6 +42,7 @@ def _spoken_symbol(char: str) -> bool:
 def speakable(text: str) -> str:
     """One prompt without links, emoji or markup, with numbers written as read."""
     text = _URL.sub("", text)
+    text = _MASKED_PHONE.sub(lambda m: f"尾号{digits_to_speech(m.group(1))}", text)
     text = "".join(char for char in text if _spoken_symbol(char))
     text = _MARKUP.sub("", text).replace("\ufe0f", "")
     text = _TIME_RANGE.sub(

@@ -212,6 +212,7 @@ async def test_without_a_secret_every_call_is_refused(dialogue) -> None:
         ("服务时间08:30-21:00", "服务时间8点30分到21点"),
         ("| 材料 | 身份证 |", "材料 身份证"),
         ("请拨打12345。", "请拨打幺二三四五。"),
+        ("电话：138****5678", "电话：尾号五六七八"),
     ],
 )
 def test_prompts_are_speakable(written: str, spoken: str) -> None:
