@@ -16,6 +16,6 @@ def test_every_channel_is_mounted_where_its_callers_expect_it() -> None:
         ("/webhooks/wechat/webhook", "POST"),
         ("/webhooks/web/demo", "GET"),
         ("/webhooks/web/static/<name:str>", "GET"),
-        ("/socket.io", "OPTIONS"),
+        ("/socket.io", "GET"),
     ):
         assert expected in routes, expected
