@@ -186,6 +186,8 @@ def say(text: str, sender: str = "hotline-cli") -> List[dict]:
         data=json.dumps({"sender": sender, "message": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
+    if os.environ.get("REST_TOKEN"):
+        request.add_header("Authorization", f"Bearer {os.environ['REST_TOKEN']}")
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
@@ -209,7 +211,8 @@ def run() -> None:
         port = rasa_port()
         _log("已启动。回复示例：" + (reply[0].get("text", "") if reply else "（无）"))
         print(
-            f"\n  REST 接口：  http://localhost:{port}/webhooks/rest/webhook\n"
+            f"\n  网页咨询：   http://localhost:{port}/webhooks/web/demo（演示页）\n"
+            f"  REST 接口：  http://localhost:{port}/webhooks/rest/webhook\n"
             f"  Socket.IO：  http://localhost:{port}/socket.io\n"
             f"  试一试：     curl -s localhost:{port}/webhooks/rest/webhook "
             '-d \'{"sender":"demo","message":"社保卡丢了怎么补办"}\'\n'
