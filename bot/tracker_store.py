@@ -16,6 +16,7 @@ from typing import Any
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.metrics import count_turn
 from bot.privacy import mask_log_records, mask_pii
 
 # Slots whose current value an unfiled ticket still needs whole.
@@ -52,7 +53,7 @@ def masked_dialogue(tracker: DialogueStateTracker) -> str:
 
 
 class _MaskingStore:
-    """What both stores add to Rasa's: masked storage and masked logs."""
+    """What both stores add to Rasa's: masked storage, masked logs, turn metrics."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         mask_log_records()  # the Rasa server's logs are masked from here on
@@ -63,15 +64,26 @@ class _MaskingStore:
         """The tracker as stored, with PII masked."""
         return masked_dialogue(tracker)
 
+    async def save(
+        self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any
+    ) -> None:
+        """Counts what the turn did, then stores the conversation masked."""
+        count_turn(tracker)
+        await self._save_masked(tracker, *args, **kwargs)
+
+    async def _save_masked(
+        self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any
+    ) -> None:
+        await super().save(tracker, *args, **kwargs)  # type: ignore[misc]
+
 
 class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
     """Rasa's in-memory store (the one-machine default), masking what it keeps."""
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Stores the conversation with PII masked.
-
-        Rasa's own ``save`` calls its class's ``serialise_tracker``, not ours.
-        """
+    async def _save_masked(
+        self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any
+    ) -> None:
+        # Rasa's own in-memory save calls its class's serialise_tracker, not ours.
         await self.stream_events(tracker)
         self.store[tracker.sender_id] = self.serialise_tracker(tracker)
 

@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.metrics import observed
 from bot.profile import load_profile
 from bot.speech import menu_prompt, speakable
 
@@ -141,6 +142,7 @@ class IvrInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """``/webhooks/ivr/`` (health) and ``/webhooks/ivr/webhook`` (turns)."""
+        on_new_message = observed(self.name(), on_new_message)
         ivr = Blueprint("ivr_webhook", __name__)
 
         @ivr.route("/", methods=["GET"])
