@@ -12,7 +12,7 @@ fallback work unchanged; its probabilities are calibrated enough to threshold.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -27,7 +27,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 RESPONSE_SELECTOR = "response_selector"
 
 
-def _features(message: Message) -> scipy.sparse.csr_matrix | None:
+def sentence_features(message: Message) -> scipy.sparse.csr_matrix | None:
+    """The message's sparse sentence features, log-scaled and L2-normalised."""
     _, sentence = message.get_sparse_features(TEXT)
     if sentence is None:
         return None
@@ -78,21 +79,17 @@ class LinearResponseSelector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LinearResponseSelector:
-        """Creates an untrained selector."""
+        """Creates an untrained model."""
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the model on the examples of the retrieval intent."""
+        """Fits the model on the labelled examples (see ``_examples``)."""
         from sklearn.linear_model import LogisticRegression
 
         rows, labels = [], []
-        for example in training_data.intent_examples:
-            if example.get(INTENT) != self._config["retrieval_intent"]:
-                continue
-            features = _features(example)
-            if features is not None and example.get(INTENT_RESPONSE_KEY):
-                rows.append(features)
-                labels.append(example.get(INTENT_RESPONSE_KEY))
+        for features, label in self._examples(training_data):
+            rows.append(features)
+            labels.append(label)
         if len(set(labels)) < 2:
             return self._resource
         model = LogisticRegression(
@@ -106,6 +103,17 @@ class LinearResponseSelector(GraphComponent):
             np.savez(directory / "weights.npz", weights=self._weights, bias=self._bias)
             (directory / "labels.json").write_text(json.dumps(self._labels))
         return self._resource
+
+    def _examples(
+        self, training_data: TrainingData
+    ) -> Iterator[Tuple[scipy.sparse.csr_matrix, str]]:
+        """Features and answer key of each example of the retrieval intent."""
+        for example in training_data.intent_examples:
+            if example.get(INTENT) != self._config["retrieval_intent"]:
+                continue
+            features = sentence_features(example)
+            if features is not None and example.get(INTENT_RESPONSE_KEY):
+                yield features, str(example.get(INTENT_RESPONSE_KEY))
 
     @classmethod
     def load(
@@ -137,7 +145,7 @@ class LinearResponseSelector(GraphComponent):
         if self._weights is None:
             return messages
         for message in messages:
-            features = _features(message)
+            features = sentence_features(message)
             if features is not None:
                 self._set_prediction(message, self._probabilities(features))
         return messages

@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.fallback import RetrievalAwareFallbackClassifier
 from bot.nlu.faq_selector import LinearResponseSelector
+from bot.nlu.intent_blend import BlendedIntentClassifier
 
 EXAMPLES = {
     "faq/shebao_card_replace": ["社保卡丢了怎么补办", "社保卡补卡去哪里", "社保卡坏了能换吗"],
@@ -185,3 +186,58 @@ def test_fallback_never_overrides_out_of_scope() -> None:
     )
     classifier.process([message])
     assert message.get("intent")["name"] == "out_of_scope"
+
+
+def _intent_data(tokenizer, featurizer) -> TrainingData:
+    other = {"greet": ["你好", "您好呀", "早上好"], "complaint": ["我要投诉", "投诉物业", "投诉噪音扰民"]}
+    messages = [
+        Message(data={"text": text, "intent": intent})
+        for intent, texts in other.items()
+        for text in texts
+    ] + [
+        Message(data={"text": text, "intent": "faq", "intent_response_key": key})
+        for key, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    data = TrainingData(messages)
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    return data
+
+
+def test_the_blend_settles_close_calls_and_keeps_sure_ones(context) -> None:
+    storage, execution, tokenizer, featurizer = context
+    config = BlendedIntentClassifier.get_default_config()
+    blend = BlendedIntentClassifier.create(
+        config, storage, Resource("blend"), execution
+    )
+    blend.train(_intent_data(tokenizer, featurizer))
+    reloaded = BlendedIntentClassifier.load(
+        config, storage, Resource("blend"), execution
+    )
+
+    def parse(text: str, ranking: list) -> Message:
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        featurizer.process([message])
+        message.set("intent", dict(ranking[0]))
+        message.set("intent_ranking", ranking)
+        reloaded.process([message])
+        return message
+
+    close = parse(
+        "社保卡丢了怎么补办",
+        [
+            {"name": "complaint", "confidence": 0.52},
+            {"name": "faq", "confidence": 0.48},
+        ],
+    )
+    assert close.get("intent")["name"] == "faq"
+    sure = parse("社保卡丢了怎么补办", [{"name": "greet", "confidence": 1.0}])
+    assert sure.get("intent")["name"] == "greet"  # a sure DIET still decides
+    ranking = sure.get("intent_ranking")
+    confidences = [entry["confidence"] for entry in ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+    assert sure.get("intent") == ranking[0]
