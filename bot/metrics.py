@@ -1,13 +1,10 @@
 """What the Rasa server counts for Prometheus: turns, latency, fallbacks, tickets, handoffs.
 
-Channels time every turn (``observed``); the tracker store reads what each turn
-did (``count_turn``). ``/webhooks/ops/metrics`` (``connectors/ops.py``) serves them.
+Channels time every turn (``connectors.turns.guarded``); the tracker store reads
+what each turn did (``count_turn``). ``/webhooks/ops/metrics`` (``connectors/ops.py``) serves them.
 """
 
 from __future__ import annotations
-
-import time
-from typing import Any, Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
@@ -39,25 +36,6 @@ TICKETS = Counter(
 HANDOFFS = Counter(
     "hotline_handoffs", "Requests for a human agent", ["channel"], registry=REGISTRY
 )
-
-Handler = Callable[[Any], Awaitable[Any]]
-
-
-def observed(channel: str, on_new_message: Handler) -> Handler:
-    """`on_new_message`, timed and counted for `channel`."""
-
-    async def handle(message: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return await on_new_message(message)
-        except Exception:
-            CHANNEL_ERRORS.labels(channel).inc()
-            raise
-        finally:
-            TURNS.labels(channel).inc()
-            TURN_SECONDS.labels(channel).observe(time.perf_counter() - started)
-
-    return handle
 
 
 def count_turn(tracker: DialogueStateTracker) -> None:

@@ -36,9 +36,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.metrics import observed
 from bot.profile import load_profile
 from bot.speech import menu_prompt, speakable
+from connectors.turns import guarded
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class IvrInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """``/webhooks/ivr/`` (health) and ``/webhooks/ivr/webhook`` (turns)."""
-        on_new_message = observed(self.name(), on_new_message)
+        on_new_message = guarded(self.name(), on_new_message, apologise=False)
         ivr = Blueprint("ivr_webhook", __name__)
 
         @ivr.route("/", methods=["GET"])
@@ -265,6 +265,11 @@ class IvrInput(InputChannel):
                 transfer = str(custom["transfer"])
         if titles:
             prompts.append(menu_prompt(titles))
+        if (
+            not prompts and not transfer
+        ):  # the dialogue said nothing: a person takes over
+            logger.error("IVR turn got no reply for call %s", turn["call_id"])
+            return reply([UNAVAILABLE], action="transfer", transfer_target=_queue())
         call.last_prompts = prompts[-2:]
         if transfer:
             return reply(prompts, action="transfer", transfer_target=transfer)

@@ -12,7 +12,6 @@ import hmac
 import os
 from typing import Any, Awaitable, Callable, Dict
 
-import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -20,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.metrics import REGISTRY
+from connectors.turns import action_server_up
 
 
 class OpsInput(InputChannel):
@@ -42,25 +42,12 @@ class OpsInput(InputChannel):
     def __init__(self, token: str = "", action_server: str = "") -> None:
         """`action_server` is the actions webhook URL (its ``/health`` is asked)."""
         self.token = token
-        self.action_health = (
-            action_server.rsplit("/webhook", 1)[0] + "/health" if action_server else ""
-        )
+        self.action_server = action_server
 
     def _allowed(self, request: Request) -> bool:
         expected = f"Bearer {self.token}".encode()
         given = request.headers.get("authorization", "").encode()
         return not self.token or hmac.compare_digest(given, expected)
-
-    async def _action_server_up(self) -> bool:
-        if not self.action_health:
-            return False
-        try:
-            timeout = aiohttp.ClientTimeout(total=2)
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.get(self.action_health) as reply:
-                    return reply.status == 200
-        except (aiohttp.ClientError, OSError, TimeoutError):
-            return False
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -76,7 +63,7 @@ class OpsInput(InputChannel):
         async def ready(request: Request) -> HTTPResponse:
             if not self._allowed(request):
                 return response.json({"error": "令牌缺失或不正确"}, status=401)
-            actions = await self._action_server_up()
+            actions = await action_server_up(self.action_server)
             body = {"status": "ready" if actions else "not ready", "actions": actions}
             return response.json(body, status=200 if actions else 503)
 

@@ -19,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.metrics import observed
+from connectors.turns import guarded
 
 MAX_BODY = 16 * 1024
 MAX_MESSAGE = 2000
@@ -68,7 +68,7 @@ class TokenRestInput(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's REST blueprint behind the token and request checks."""
-        blueprint = super().blueprint(observed(self.name(), on_new_message))
+        blueprint = super().blueprint(guarded(self.name(), on_new_message))
 
         @blueprint.middleware("request")
         async def check(request: Request) -> HTTPResponse | None:

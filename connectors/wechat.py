@@ -41,9 +41,9 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.metrics import observed
 from bot.privacy import mask_pii
 from bot.profile import fill
+from connectors.turns import guarded
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Deliver) -> Blueprint:
         """The server URL WeChat calls."""
-        on_new_message = observed(self.name(), on_new_message)
+        on_new_message = guarded(self.name(), on_new_message)
         wechat = Blueprint("wechat_webhook", __name__)
 
         @wechat.route("/", methods=["GET"])

@@ -19,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.metrics import observed
+from connectors.turns import guarded
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {
@@ -56,7 +56,7 @@ class WebChatInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's socket.io blueprint with the widget's files added."""
-        blueprint = super().blueprint(observed(self.name(), on_new_message))
+        blueprint = super().blueprint(guarded(self.name(), on_new_message))
         files = _served_files()
 
         @blueprint.route("/static/<name:str>", methods=["GET"])

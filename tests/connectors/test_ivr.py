@@ -9,7 +9,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.speech import menu_prompt, speakable
-from connectors.ivr import OFFER_TRANSFER, IvrInput
+from connectors.ivr import OFFER_TRANSFER, UNAVAILABLE, IvrInput
 from tests.connectors.conftest import SECRETS, ivr_signature
 
 SECRET = SECRETS["IVR_SECRET"]
@@ -31,6 +31,7 @@ class Dialogue:
                     ],
                 }
             ],
+            "沉默": [],
             "/request_human": [
                 {"text": "好的，正在为您转接人工服务，请稍候。"},
                 {"custom": {"transfer": "人工坐席"}},
@@ -171,6 +172,12 @@ async def test_a_failing_dialogue_hands_the_caller_to_a_person(app) -> None:
     assert reply.status == 200
     assert reply.json["action"] == "transfer"
     assert reply.json["transfer_target"] == "人工坐席"
+
+
+async def test_a_dialogue_that_says_nothing_hands_the_caller_to_a_person(app) -> None:
+    reply = await post(app, turn("utterance", text="沉默", asr_confidence=0.9))
+    assert reply.json["action"] == "transfer"
+    assert reply.json["prompts"] == [UNAVAILABLE]
 
 
 @pytest.mark.parametrize(

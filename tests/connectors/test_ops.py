@@ -3,13 +3,15 @@
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from bot.metrics import REGISTRY, count_turn, observed
+from bot.metrics import REGISTRY, count_turn
 from connectors.ops import OpsInput
+from connectors.turns import guarded
 
 
 def sample(name: str, **labels: str) -> float:
@@ -17,16 +19,20 @@ def sample(name: str, **labels: str) -> float:
 
 
 async def test_turns_are_timed_and_failures_counted() -> None:
-    async def answer(message: object) -> None:
+    async def answer(message: UserMessage) -> None:
         return None
 
-    async def fail(message: object) -> None:
+    async def fail(message: UserMessage) -> None:
         raise RuntimeError("down")
 
     turns = sample("hotline_turns_total", channel="test")
-    await observed("test", answer)(object())
+    await guarded("test", answer, apologise=False)(
+        UserMessage("你好", CollectingOutputChannel(), "c1")
+    )
     with pytest.raises(RuntimeError):
-        await observed("test", fail)(object())
+        await guarded("test", fail, apologise=False)(
+            UserMessage("你好", CollectingOutputChannel(), "c1")
+        )
     assert sample("hotline_turns_total", channel="test") == turns + 2
     assert sample("hotline_channel_errors_total", channel="test") >= 1
     assert sample("hotline_turn_seconds_count", channel="test") >= 2
@@ -99,3 +105,36 @@ async def test_metrics_are_served_and_need_the_token_when_set(action_server) -> 
     assert reply.status == 200
     assert "hotline_turn_seconds_bucket" in reply.text
     assert "hotline_tickets_filed_total" in reply.text
+
+
+async def test_a_silent_turn_with_the_action_server_down_gets_an_apology(
+    monkeypatch, action_server
+) -> None:
+    async def silent(message: UserMessage) -> None:
+        return None
+
+    async def answers(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": "您好"})
+
+    def turn(text: str = "我要投诉") -> UserMessage:
+        return UserMessage(text, CollectingOutputChannel(), "c1", input_channel="web")
+
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9/webhook")
+    down = turn()
+    await guarded("web", silent)(down)
+    [apology] = down.output_channel.messages
+    assert apology["text"].startswith("抱歉，系统暂时出了点问题")
+    assert "12345" in apology["text"]  # the profile's hotline
+
+    restart = turn("/restart")
+    await guarded("web", silent)(restart)
+    assert restart.output_channel.messages == []  # control messages say nothing
+
+    answered = turn()
+    await guarded("web", answers)(answered)
+    assert [m["text"] for m in answered.output_channel.messages] == ["您好"]
+
+    monkeypatch.setenv("ACTION_SERVER_URL", action_server)
+    paused = turn()
+    await guarded("web", silent)(paused)
+    assert paused.output_channel.messages == []  # silent for a reason: left alone
