@@ -10,6 +10,9 @@ The widget, its style sheet and the socket.io client are served from here
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict
 
@@ -22,6 +25,10 @@ from sanic.response import HTTPResponse
 from connectors.turns import guarded
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Session ids are the 32-hex-digit ids session_request hands out.
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+MAX_MESSAGE = 2000
+TOO_LONG = f"抱歉，消息请不要超过{MAX_MESSAGE}字，您可以分几次发送。"
 CONTENT_TYPES = {
     ".js": "application/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -29,6 +36,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
 }
 # The demo page may load only what this server serves and talk only to it.
+logger = logging.getLogger(__name__)
 DEMO_POLICY = (
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
     "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
@@ -56,8 +64,39 @@ class WebChatInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's socket.io blueprint with the widget's files added."""
-        blueprint = super().blueprint(guarded(self.name(), on_new_message))
+
+        async def checked(message: UserMessage) -> Any:
+            # Only ids this channel hands out: no posting into an "ivr-…" or
+            # "wechat-…" conversation by naming it.
+            foreign = not SESSION_ID.fullmatch(str(message.sender_id))
+            if (self.session_persistence and foreign) or not isinstance(
+                message.text, str
+            ):
+                logger.warning("web message with a foreign session or no text ignored")
+                return None
+            if len(message.text) > MAX_MESSAGE:
+                await message.output_channel.send_text_message(
+                    message.sender_id, TOO_LONG
+                )
+                return None
+            return await on_new_message(message)
+
+        blueprint = super().blueprint(guarded(self.name(), checked))
         files = _served_files()
+        sio = self.sio
+        assert sio is not None
+
+        # Rasa 3.6 calls python-socketio's enter_room without awaiting it, and since
+        # python-socketio 5.10 that is a coroutine: the client never joins its
+        # session's room and, with session persistence, never hears the bot.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Dict[str, Any] | None) -> None:
+            data = dict(data or {}) if isinstance(data, dict) else {}
+            if not SESSION_ID.fullmatch(str(data.get("session_id") or "")):
+                data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, data["session_id"])
+            await sio.emit("session_confirm", data["session_id"], room=sid)
 
         @blueprint.route("/static/<name:str>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
