@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 # Intents that interrupt a form instead of answering its question; the form then
 # rejects the turn and a rule handles it (stop, hand over, answer an FAQ...).
@@ -38,6 +40,15 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     return dict(_latest_user_event(tracker).get("metadata") or {})
 
 
+def _without_cleared_candidates(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The events with the trailing slot candidates that clear a slot left out."""
+    start = len(events)
+    while start and events[start - 1].get("event") == "slot":
+        start -= 1
+    kept = [e for e in events[start:] if e.get("value") is not None]
+    return events[:start] + kept
+
+
 class RepeatedFailureFormValidation(FormValidationAction):
     """A form validation that explains a rejected answer and, on the third, offers help."""
 
@@ -46,6 +57,22 @@ class RepeatedFailureFormValidation(FormValidationAction):
     @abc.abstractmethod
     def name(self) -> str:
         """``validate_<form name>`` (abstract, so the base is never registered)."""
+
+    async def get_validation_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[EventType]:
+        """Validates the answers just given; a slot just cleared is no answer.
+
+        rasa-sdk validates every slot set since the last other event, so the
+        slots an action cleared right before the form starts would each be
+        "rejected", one complaint per slot, before the first question.
+        """
+        answered = tracker.copy()
+        answered.events = _without_cleared_candidates(tracker.events)
+        return await super().get_validation_events(dispatcher, answered, domain)
 
     def answer(self, tracker: Tracker, free_text_slot: str | None = None) -> str:
         """The text answering the requested slot, or "" if the message interrupts.

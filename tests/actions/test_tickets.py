@@ -123,6 +123,21 @@ async def test_correcting_the_time_clears_only_the_time() -> None:
     assert messages[0]["response"] == "utter_ticket_correcting"
 
 
+async def test_slots_cleared_at_the_start_are_not_rejected_as_answers() -> None:
+    start = user("我要登记诉求", "file_ticket")
+    _, cleared = await run(ActionStartTicket(), start, slots={"ticket_phone": PHONE})
+    slots = slot_events(cleared)
+    messages, events = await run(
+        ValidateTicketForm(),
+        start,
+        {"event": "action", "name": "action_start_ticket"},
+        *cleared,
+        slots={**slots, "requested_slot": None},
+    )
+    assert messages == []  # no "请回答是或不是" before the first question
+    assert not slot_events(events).get("ticket_failures")
+
+
 async def test_a_bare_request_asks_for_the_description() -> None:
     _, events = await run(
         ValidateTicketForm(),
