@@ -9,7 +9,7 @@ DIET in charge where it is sure and lets the steadier model settle the close cal
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -41,17 +41,8 @@ class BlendedIntentClassifier(LinearResponseSelector):
             if features is not None and example.get(INTENT):
                 yield features, str(example.get(INTENT))
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Replaces each message's intent ranking with the blended one."""
-        if self._weights is None:
-            return messages
-        for message in messages:
-            features = sentence_features(message)
-            if features is not None:
-                self._blend(message, self._probabilities(features))
-        return messages
-
-    def _blend(self, message: Message, probabilities: np.ndarray) -> None:
+    def _set_prediction(self, message: Message, probabilities: np.ndarray) -> None:
+        """Replaces the message's intent ranking with the blended one."""
         weight = float(self._config["weight"])
         blended: Dict[str, float] = {
             label: weight * float(p)

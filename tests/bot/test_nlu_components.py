@@ -44,19 +44,26 @@ def context(tmp_path: Path):
     return storage, execution, tokenizer, featurizer
 
 
-def _training_data(tokenizer, featurizer) -> TrainingData:
-    messages = [
+def _featurised(messages: list, tokenizer, featurizer) -> TrainingData:
+    data = TrainingData(messages)
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    return data
+
+
+def _faq_messages() -> list:
+    return [
         Message(
             data={"text": text, "intent": key.split("/")[0], "intent_response_key": key}
         )
         for key, texts in EXAMPLES.items()
         for text in texts
     ]
-    data = TrainingData(messages)
-    tokenizer.process_training_data(data)
-    featurizer.train(data)
-    featurizer.process_training_data(data)
-    return data
+
+
+def _training_data(tokenizer, featurizer) -> TrainingData:
+    return _featurised(_faq_messages(), tokenizer, featurizer)
 
 
 def _parse(text, tokenizer, featurizer, selector) -> Message:
@@ -194,16 +201,8 @@ def _intent_data(tokenizer, featurizer) -> TrainingData:
         Message(data={"text": text, "intent": intent})
         for intent, texts in other.items()
         for text in texts
-    ] + [
-        Message(data={"text": text, "intent": "faq", "intent_response_key": key})
-        for key, texts in EXAMPLES.items()
-        for text in texts
     ]
-    data = TrainingData(messages)
-    tokenizer.process_training_data(data)
-    featurizer.train(data)
-    featurizer.process_training_data(data)
-    return data
+    return _featurised(messages + _faq_messages(), tokenizer, featurizer)
 
 
 def test_the_blend_settles_close_calls_and_keeps_sure_ones(context) -> None:

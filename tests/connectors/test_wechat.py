@@ -125,32 +125,32 @@ def app(channel, dialogue) -> Sanic:
     return app
 
 
-def text_xml(content: str, msg_id: str = "1001") -> str:
+def message_xml(kind: str, msg_id: str | None = None, **fields: str) -> str:
+    """A message as WeChat posts it: the envelope, the type's fields, the id."""
+    body = "".join(
+        f"<{name}><![CDATA[{value}]]></{name}>" for name, value in fields.items()
+    )
+    msg = f"<MsgId>{msg_id}</MsgId>" if msg_id else ""
     return (
         f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName>"
         f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[{kind}]]></MsgType>{body}{msg}</xml>"
     )
 
 
+def text_xml(content: str, msg_id: str = "1001") -> str:
+    return message_xml("text", msg_id, Content=content)
+
+
 def voice_xml(recognition: str, msg_id: str = "2001") -> str:
-    return (
-        f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName>"
-        f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
-        f"<MediaId><![CDATA[media]]></MediaId><Format><![CDATA[amr]]></Format>"
-        f"<Recognition><![CDATA[{recognition}]]></Recognition><MsgId>{msg_id}</MsgId></xml>"
+    return message_xml(
+        "voice", msg_id, MediaId="media", Format="amr", Recognition=recognition
     )
 
 
 def event_xml(event: str, key: str = "") -> str:
-    return (
-        f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName>"
-        f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-        f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[{key}]]></EventKey></xml>"
-    )
+    return message_xml("event", Event=event, EventKey=key)
 
 
 def signed_query(token: str = TOKEN, **extra: str) -> Dict[str, str]:
