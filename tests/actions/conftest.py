@@ -7,6 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import faq as faq_actions
+from actions import handoff, rating, status, tickets
+from actions.store.sqlite_store import SQLiteTicketStore
 from bot.knowledge import Faq
 
 ANSWER = "社保卡补换：\n材料：本人有效身份证件。\n渠道：社保卡服务网点或电子社保卡。\n" "具体要求以{city}人社部门公布为准。"
@@ -94,3 +96,13 @@ async def run(action, *events, slots=None):
     dispatcher = CollectingDispatcher()
     result = await action.run(dispatcher, tracker(*events, slots=slots), DOMAIN)
     return dispatcher.messages, result
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SQLiteTicketStore:
+    """A scratch ticket store every action files into (and no trained router)."""
+    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
+    for module in (tickets, rating, handoff, status):
+        monkeypatch.setattr(module, "ticket_store", lambda: ticket_store)
+    monkeypatch.setattr(tickets, "router", lambda: None)
+    return ticket_store

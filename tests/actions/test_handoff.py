@@ -1,10 +1,7 @@
 from datetime import datetime
 
-import pytest
-
 from actions import handoff
 from actions.handoff import ActionHandoff, staffed
-from actions.store.sqlite_store import SQLiteTicketStore
 from actions.ticket import TIMEZONE
 from tests.actions.conftest import run, user
 
@@ -17,13 +14,6 @@ def test_staffed_hours_come_from_the_profile() -> None:
     assert staffed(WEDNESDAY_NOON)  # weekdays 08:30-21:00
     assert not staffed(WEDNESDAY_NIGHT)
     assert not staffed(SATURDAY_EVENING)  # weekends 09:00-17:00
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
-    monkeypatch.setattr(handoff, "ticket_store", lambda: ticket_store)
-    return ticket_store
 
 
 async def test_in_staffed_hours_the_conversation_is_queued_and_paused(

@@ -2,18 +2,8 @@
 
 import pytest
 
-from actions import rating, tickets
 from actions.rating import ActionRecordRating
-from actions.store.sqlite_store import SQLiteTicketStore
 from tests.actions.conftest import run, slot_events, user
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
-    monkeypatch.setattr(rating, "ticket_store", lambda: ticket_store)
-    monkeypatch.setattr(tickets, "ticket_store", lambda: ticket_store)
-    return ticket_store
 
 
 async def test_a_rating_is_recorded_with_its_channel(store) -> None:

@@ -2,18 +2,14 @@
 
 import pytest
 
-from actions import status
 from actions.status import ActionCheckTicketStatus, ValidateStatusForm
-from actions.store.sqlite_store import SQLiteTicketStore
 from actions.ticket import Ticket
 from tests.actions.conftest import user
 from tests.actions.test_tickets import run, slot_events
 
 
 @pytest.fixture
-async def filed(tmp_path, monkeypatch):
-    store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
-    monkeypatch.setattr(status, "ticket_store", lambda: store)
+async def filed(store):
     ticket = Ticket(
         type="complaint",
         description="噪音扰民",

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from actions import tickets
-from actions.store.sqlite_store import SQLiteTicketStore
 from actions.ticket import NORMAL, URGENT, add_working_days
 from actions.tickets import (
     ActionAskTicketConfirmed,
@@ -283,14 +282,6 @@ CONFIRMED = {
     "ticket_confirmed": True,
     "ticket_started_at": "2026-11-27T10:00:00+08:00",
 }
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    ticket_store = SQLiteTicketStore(str(tmp_path / "tickets.db"))
-    monkeypatch.setattr(tickets, "ticket_store", lambda: ticket_store)
-    monkeypatch.setattr(tickets, "router", lambda: None)
-    return ticket_store
 
 
 async def test_submit_files_once_tells_the_number_and_masks_the_tracker(store) -> None:
