@@ -30,9 +30,17 @@ FAQ_RESPONSES = {
     if k.startswith("utter_faq/")
 }
 TRAINING_FAQS = Counter(i[len("faq/") :] for _, i in TRAINING if i.startswith("faq/"))
-PAYLOAD_ONLY_INTENTS = {"choose_faq", "choose_ticket_type"}
+PAYLOAD_ONLY_INTENTS = {"choose_faq", "choose_ticket_type", "rate"}
 # Values actions pass when they utter a response (tests/actions check each call).
-ACTION_VALUES = {"type_name", "description", "location", "contact", "phone", "reply"}
+ACTION_VALUES = {
+    "type_name",
+    "description",
+    "location",
+    "time",
+    "contact",
+    "phone",
+    "reply",
+}
 ACTION_VALUES |= {"number", "department", "due_date", "status", "weekdays", "weekends"}
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")

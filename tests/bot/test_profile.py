@@ -17,6 +17,8 @@ PROFILE = {
     "service_hours": "工作日上午九点至下午五点",
     "gov_website": "https://zwfw.test.gov.cn",
     "gov_app": "测试通",
+    "manual_dispatch_queue": "人工分拨",
+    "ivr_transfer_target": "测试坐席",
 }
 
 
@@ -46,7 +48,7 @@ def test_missing_entries_are_reported(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "broken.yml"
     path.write_text("city: 测试市\n", encoding="utf-8")
     monkeypatch.setenv("HOTLINE_PROFILE", str(path))
-    with pytest.raises(profile.ProfileError, match="hotline"):
+    with pytest.raises(profile.ProfileError, match="hotline.*ivr_transfer_target"):
         profile.load_profile()
 
 
