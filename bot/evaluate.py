@@ -235,8 +235,12 @@ def location_metrics() -> Dict[str, Any]:
 
 async def parse_all(model: Path, pairs: List[Tuple[str, str]]) -> List[Case]:
     """Parses every held-out text with the trained model."""
-    from rasa.core.agent import Agent
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # else Rasa logs every held-out parse
     agent = Agent.load(str(model))
     cases = []
     for text, gold in pairs:
