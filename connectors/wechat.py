@@ -20,7 +20,6 @@ import asyncio
 import json
 import logging
 import os
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 from xml.etree.ElementTree import ParseError
 
@@ -43,6 +42,7 @@ from wechatpy.utils import check_signature
 
 from bot.privacy import mask_pii
 from bot.profile import fill
+from connectors.shared import SharedState
 from connectors.turns import guarded
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
 # WeChat takes at most 2,048 bytes of text per message: 600 Chinese characters fit.
 MAX_CHARS = 600
-DEDUP_TTL = 60
 MENU_LIMIT = 10_000
 NOT_HANDLED = "您好，目前我只能处理文字和语音消息，请用文字或语音描述您的问题。"
 NOT_RECOGNISED = "抱歉，没有识别出您的语音，请再说一遍或直接输入文字。"
@@ -66,54 +65,6 @@ class WeChatOutput(CollectingOutputChannel):
     def name(cls) -> str:
         """Response variants with ``channel: wechat`` are chosen for this channel."""
         return "wechat"
-
-
-class SharedState:
-    """Message-id claims and the access token: in Redis when configured, else here."""
-
-    def __init__(self, redis_url: str | None, prefix: str = "hotline") -> None:
-        """Uses Redis at `redis_url` (keys under `prefix`) or this process's memory."""
-        self._prefix = f"{prefix}:wechat"
-        self._redis = None
-        if redis_url:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.from_url(redis_url, decode_responses=True)
-        self._claimed: Dict[str, float] = {}
-        self._values: Dict[str, Tuple[str, float]] = {}
-
-    async def claim(self, key: str, ttl: int = DEDUP_TTL) -> bool:
-        """True the first time `key` is claimed within `ttl` seconds."""
-        if self._redis is not None:
-            return bool(
-                await self._redis.set(f"{self._prefix}:msg:{key}", "1", nx=True, ex=ttl)
-            )
-        now = time.monotonic()
-        self._claimed = {k: t for k, t in self._claimed.items() if t > now}
-        if key in self._claimed:
-            return False
-        self._claimed[key] = now + ttl
-        return True
-
-    async def get(self, name: str) -> str | None:
-        """A cached value, if still valid."""
-        if self._redis is not None:
-            return await self._redis.get(f"{self._prefix}:{name}")
-        value, until = self._values.get(name, ("", 0.0))
-        return value if until > time.monotonic() else None
-
-    async def put(self, name: str, value: str, ttl: int) -> None:
-        """Caches a value for `ttl` seconds."""
-        if self._redis is not None:
-            await self._redis.set(f"{self._prefix}:{name}", value, ex=ttl)
-        else:
-            self._values[name] = (value, time.monotonic() + ttl)
-
-    async def forget(self, name: str) -> None:
-        """Drops a cached value."""
-        if self._redis is not None:
-            await self._redis.delete(f"{self._prefix}:{name}")
-        self._values.pop(name, None)
 
 
 def split_text(text: str, limit: int = MAX_CHARS) -> List[str]:
@@ -187,9 +138,7 @@ class WeChatInput(InputChannel):
         self.api_base = api_base.rstrip("/")
         self.reply_budget = reply_budget
         self.menu = menu or {}
-        self.state = state or SharedState(
-            os.environ.get("REDIS_URL"), os.environ.get("REDIS_PREFIX", "hotline")
-        )
+        self.state = state or SharedState.from_env("wechat")
         self.options: Dict[str, Dict[str, str]] = {}  # openid → digit → payload
         self.pending: set = set()
         if not token:

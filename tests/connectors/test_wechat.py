@@ -15,11 +15,11 @@ from sanic import Sanic
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from connectors.shared import SharedState
 from connectors.wechat import (
     MAX_CHARS,
     NOT_HANDLED,
     NOT_RECOGNISED,
-    SharedState,
     WeChatInput,
     split_text,
 )
