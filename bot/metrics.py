@@ -30,6 +30,12 @@ CHANNEL_ERRORS = Counter(
 FALLBACKS = Counter(
     "hotline_fallbacks", "Messages the assistant was unsure of", registry=REGISTRY
 )
+RATE_LIMITED = Counter(
+    "hotline_rate_limited",
+    "Messages or requests refused by a rate limit",
+    ["channel", "kind"],
+    registry=REGISTRY,
+)
 TICKETS = Counter(
     "hotline_tickets_filed", "Tickets filed", ["channel"], registry=REGISTRY
 )

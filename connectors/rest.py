@@ -2,6 +2,7 @@
 
 With ``REST_TOKEN`` (the env var ``credentials.yml`` names) set, every message needs
 ``Authorization: Bearer <token>``; unset, as on a developer's machine, REST is open.
+Each address and each sender is rate-limited (``connectors/limits.py``).
 The channel is always ``rest`` and clients cannot pass metadata (such as a caller
 number): only the channels that verify their callers do.
 """
@@ -19,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.limits import TOO_MANY_REQUESTS, WINDOW, client_ip, limiter
 from connectors.turns import guarded
 
 MAX_BODY = 16 * 1024
@@ -74,6 +76,12 @@ class TokenRestInput(RestInput):
         async def check(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
                 return None
+            if not await limiter("ip").allow(self.name(), client_ip(request)):
+                return response.json(
+                    {"error": TOO_MANY_REQUESTS},
+                    status=429,
+                    headers={"Retry-After": str(WINDOW)},
+                )
             if len(request.body or b"") > MAX_BODY:
                 return response.json({"error": "请求体过大"}, status=413)
             given = request.headers.get("authorization", "")

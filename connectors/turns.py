@@ -1,4 +1,4 @@
-"""What every channel does around a dialogue turn: time it, count it, never go silent.
+"""What every channel does around a dialogue turn: limit, time and count it, never go silent.
 
 When a turn produces no reply because the action server is down, Rasa logs the
 error and says nothing; the citizen gets an apology and the way to a person
@@ -15,8 +15,10 @@ from typing import Any, Awaitable, Callable, Dict, Tuple, cast
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.emergency import names_danger
 from bot.metrics import CHANNEL_ERRORS, TURN_SECONDS, TURNS
 from bot.profile import fill
+from connectors.limits import SLOW_DOWN, limiter
 
 APOLOGY = "抱歉，系统暂时出了点问题，没能处理您的消息。请稍后再试，或拨打{hotline}由话务员为您服务。"
 PROBE_SECONDS = 5.0
@@ -71,15 +73,21 @@ class _CountingOutput:
 
 
 def guarded(channel: str, on_new_message: Handler, apologise: bool = True) -> Handler:
-    """`on_new_message`, timed and counted, with an apology instead of silence.
+    """`on_new_message`, rate-limited, timed and counted, never silent.
+
+    A sender over the per-sender limit is asked to slow down instead of answered.
 
     A channel that handles silence itself (the phone line transfers the caller)
     passes ``apologise=False``.
     """
 
     async def handle(message: UserMessage) -> Any:
-        started = time.perf_counter()
         output = message.output_channel
+        if not await _within_limit(channel, message):
+            if output is not None:
+                await output.send_text_message(message.sender_id, SLOW_DOWN)
+            return None
+        started = time.perf_counter()
         counting = _CountingOutput(output) if output is not None else None
         if counting is not None:
             message.output_channel = cast(OutputChannel, counting)
@@ -101,6 +109,13 @@ def guarded(channel: str, on_new_message: Handler, apologise: bool = True) -> Ha
                     )
 
     return handle
+
+
+async def _within_limit(channel: str, message: UserMessage) -> bool:
+    text = str(message.text or "")
+    if _control(text) or names_danger(text):
+        return True
+    return await limiter("sender").allow(channel, str(message.sender_id))
 
 
 def _control(text: str | None) -> bool:

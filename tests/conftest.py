@@ -1,4 +1,4 @@
-"""Fixtures shared by the suites: a real redis-server the tests start themselves."""
+"""Fixtures shared by the suites: a real redis-server, fresh rate-limit counters."""
 
 import shutil
 import socket
@@ -9,6 +9,8 @@ from typing import Iterator
 
 import pytest
 import redis
+
+from connectors.limits import limiter
 
 
 def _free_port() -> int:
@@ -41,3 +43,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with empty rate-limit counters and the env's limits."""
+    limiter.cache_clear()
+    yield
+    limiter.cache_clear()

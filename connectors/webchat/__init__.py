@@ -21,7 +21,9 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio import exceptions as sio_errors
 
+from connectors.limits import client_ip, limiter
 from connectors.turns import guarded
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -29,6 +31,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 MAX_MESSAGE = 2000
 TOO_LONG = f"抱歉，消息请不要超过{MAX_MESSAGE}字，您可以分几次发送。"
+BUSY = "您好，当前网络地址的连接过于频繁，请稍等一分钟后刷新页面再试，谢谢您的理解。"
 CONTENT_TYPES = {
     ".js": "application/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -85,6 +88,17 @@ class WebChatInput(SocketIOInput):
         files = _served_files()
         sio = self.sio
         assert sio is not None
+        rasa_connect = sio.handlers[self.namespace or "/"]["connect"]
+
+        # Each address may open only so many connections a minute; over that the
+        # widget is refused with a polite reason it shows the citizen.
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: str, environ: Dict, auth: Dict | None = None) -> bool:
+            request = environ.get("sanic.request")
+            address = client_ip(request) if request is not None else ""
+            if address and not await limiter("ip").allow(self.name(), address):
+                raise sio_errors.ConnectionRefusedError(BUSY)
+            return bool(await rasa_connect(sid, environ, auth))
 
         # Rasa 3.6 calls python-socketio's enter_room without awaiting it, and since
         # python-socketio 5.10 that is a coroutine: the client never joins its

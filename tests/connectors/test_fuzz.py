@@ -21,10 +21,11 @@ from actions.api import create_app
 from actions.store.sqlite_store import SQLiteTicketStore
 from connectors.ivr import IvrInput
 from connectors.rest import TokenRestInput
-from connectors.wechat import SharedState, WeChatInput
+from connectors.shared import SharedState
+from connectors.wechat import WeChatInput
 from tests.connectors.conftest import SECRETS, ivr_signature
 
-ACCEPTABLE = {200, 400, 401, 403, 404, 405, 413}
+ACCEPTABLE = {200, 400, 401, 403, 404, 405, 413, 429}
 FUZZ = settings(
     max_examples=100,
     deadline=None,

@@ -30,6 +30,7 @@
   var MAX_HISTORY = 200;
   var TYPING_TIMEOUT_MS = 15000;
   var RECONNECTED_NOTICE_MS = 5000;
+  var REFUSED_RETRY_MS = 60000;
   var STORE_PREFIX = "hl12345:" + SERVER + ":";
   var URL_PATTERN = /https?:\/\/[^\s<>"'，。！？；：、（）【】《》“”‘’]+/g;
   var URL_TRAILING = /[.,;:!?)\]}'"]+$/;
@@ -454,7 +455,16 @@
         socket.connect();
       }
     });
-    socket.on("connect_error", function () {
+    socket.on("connect_error", function (error) {
+      // Refused by the server (too many connections from this address): show its
+      // reason and try again in a minute; otherwise the client retries by itself.
+      if (!socket.active) {
+        setStatus(String((error && error.message) || "暂时无法连接，请稍后再试。"));
+        setTimeout(function () {
+          socket.connect();
+        }, REFUSED_RETRY_MS);
+        return;
+      }
       setStatus(everConnected ? "连接中断，正在重新连接…" : "正在连接服务，请稍候…");
     });
   }
