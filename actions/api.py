@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 
 from actions.store import TicketNotFound, TicketStore, open_store
 from actions.ticket import STATUSES
-from bot.privacy import mask_log_records
+from bot.privacy import configure_logs
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yml"
 MAX_BODY = 16 * 1024
@@ -55,8 +55,8 @@ def create_app(token: str, store: TicketStore | None = None) -> Sanic:
     """The API app; it opens the configured store unless one is given."""
     if not token:
         raise ValueError("TICKET_API_TOKEN 未设置：工单接口不能无令牌运行")
-    mask_log_records()
-    app = Sanic("ticket_api")
+    app = Sanic("ticket_api")  # sets up Sanic's log handlers
+    configure_logs()
     app.config.REQUEST_MAX_SIZE = MAX_BODY
     app.config.FALLBACK_ERROR_FORMAT = "json"
 

@@ -104,6 +104,8 @@ def _env() -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("ACTION_SERVER_URL", f"http://localhost:{action_port()}/webhook")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if env.get("LOG_FORMAT", "").lower() == "json":
+        env.setdefault("FORCE_JSON_LOGGING", "1")  # Rasa's structlog events too
     return env
 
 

@@ -7,8 +7,11 @@ conversation tracker see them masked (138****5678, 110101********1234).
 from __future__ import annotations
 
 import logging
+import os
 import re
-from typing import Any
+from typing import Any, Iterator
+
+from pythonjsonlogger.json import JsonFormatter
 
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -24,12 +27,47 @@ def mask_pii(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", _ID_NUMBER.sub(r"\1********\2", text))
 
 
-def mask_log_records() -> None:
-    """Masks PII in every log record this process creates, whatever its handler.
+class MaskingJsonFormatter(JsonFormatter):
+    """One JSON object per record (time, level, logger, message), PII masked."""
 
-    A record factory, not a handler filter: Rasa and rasa-sdk replace the root
-    handlers (coloredlogs) after start-up, and a filter would go with them.
+    def __init__(self) -> None:
+        """Names the fields as log collectors expect them."""
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as JSON, masked whole (tracebacks and extra fields too)."""
+        return mask_pii(super().format(record))
+
+
+def configure_logs() -> None:
+    """Masks PII in every log record; with ``LOG_FORMAT=json``, logs JSON lines.
+
+    Masking is a record factory, not a handler filter: Rasa and rasa-sdk replace the
+    root handlers (coloredlogs) at start-up, and a filter would go with them. Each
+    server calls this once its handlers are set up, so JSON reaches all of them.
     """
+    _mask_records()
+    if os.environ.get("LOG_FORMAT", "").lower() == "json":
+        formatter = MaskingJsonFormatter()
+        for handler in _handlers():
+            handler.setFormatter(formatter)
+
+
+def _handlers() -> Iterator[logging.Handler]:
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        yield from logger.handlers
+
+
+def _mask_records() -> None:
     factory = logging.getLogRecordFactory()
     if getattr(factory, "masks_pii", False):
         return

@@ -17,7 +17,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.metrics import count_turn
-from bot.privacy import mask_log_records, mask_pii
+from bot.privacy import configure_logs, mask_pii
 
 # Slots whose current value an unfiled ticket still needs whole.
 OPEN_TICKET_SLOTS = ("ticket_phone", "ticket_description")
@@ -56,7 +56,7 @@ class _MaskingStore:
     """What both stores add to Rasa's: masked storage, masked logs, turn metrics."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        mask_log_records()  # the Rasa server's logs are masked from here on
+        configure_logs()  # the Rasa server's logs are masked from here on
         super().__init__(*args, **kwargs)
 
     @staticmethod

@@ -44,3 +44,35 @@ def test_the_action_server_masks_every_log_record(
     finally:
         root.removeHandler(handler)
     assert stream.getvalue() == "来电 138****5678\n身份证110101********1234\n"
+
+
+def test_json_logs_are_one_masked_object_per_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import json
+
+    from bot import privacy
+
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("hotline.test.json")
+    monkeypatch.setattr(privacy, "_handlers", lambda: iter([handler]))  # not pytest's
+    logger.addHandler(handler)
+    try:
+        privacy.configure_logs()
+        logger.warning("来电 %s", "13812345678")
+        try:
+            raise ValueError("身份证110101199003071234")
+        except ValueError:
+            logger.exception("提交失败")
+    finally:
+        logger.removeHandler(handler)
+    first, second = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert first["message"] == "来电 138****5678"
+    assert (first["level"], first["logger"]) == ("WARNING", "hotline.test.json")
+    assert first["time"]
+    assert second["message"] == "提交失败"
+    assert "110101********1234" in second["exc_info"]
+    assert "110101199003071234" not in stream.getvalue()
