@@ -9,12 +9,13 @@ PYTHON310 ?= $(shell \
 	if python3.10 -c 'import sys' >/dev/null 2>&1; then command -v python3.10; \
 	else ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1; fi)
 
-.PHONY: help install train run test unit stories validate lint eval clean
+.PHONY: help install train run test unit stories validate lint eval bench clean
 
 help:
 	@echo "make run    安装依赖、按需训练并启动助手（REST 与 Socket.IO）"
 	@echo "make test   运行全部测试（单元测试、数据校验、对话测试）"
 	@echo "make eval   在独立测试集上评估 NLU 与 FAQ 准确率"
+	@echo "make bench  模拟市民并发访问，与 Rasa 默认配置的基线对比性能"
 	@echo "make lint   ruff、black、mypy"
 
 $(VENV)/.installed: requirements.lock
@@ -49,6 +50,10 @@ test: validate stories unit
 
 eval: install
 	$(PY) -m bot.evaluate
+
+# Trains the baseline (Rasa's default config) on first use; see bot/bench.py.
+bench: train
+	$(PY) -m bot.bench
 
 lint: install
 	$(PY) -m ruff check bot actions connectors tests

@@ -1,0 +1,389 @@
+"""``make bench``: simulated citizens against the assistant and a baseline, side by side.
+
+Each assistant is started in turn (action server, ticket API, Rasa server) with the
+same endpoints and action server; only the model differs. The baseline is this
+project's data trained with Rasa's default configuration
+(``bot/baseline_config.yml``: ``rasa init``'s, with Jieba for Chinese).
+
+Traffic per assistant: one citizen alone (sequential turns), then many at once for
+a fixed time, over REST (every fifth citizen over socket.io). Turn types: popular
+and long-tail FAQ questions, multi-turn ticket filing, status lookups,
+out-of-scope questions and junk. Reported: turns/s, latency p50/p95/p99 per turn
+type, errors, each process's peak RSS and the time from start to first answer.
+Results go to ``results/bench.json`` and between the markers of
+``docs/performance.md``. Rate limits are off: every simulated citizen shares one
+address and types far faster than a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import aiohttp
+import numpy as np
+import socketio
+import yaml
+
+from bot import cli
+
+BASELINE_CONFIG = cli.ROOT / "bot" / "baseline_config.yml"
+RESULTS = cli.ROOT / "results" / "bench.json"
+REPORT = cli.ROOT / "docs" / "performance.md"
+MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+TIMEOUT = 30.0
+POPULAR = [
+    "社保卡丢了怎么补办",
+    "公积金怎么提取",
+    "医保异地就医怎么备案",
+    "身份证丢了怎么办",
+    "个体户营业执照怎么办",
+    "个税汇算怎么弄",
+]
+JUNK = ["啊啊啊啊", "？？？", "😀😀😀", "asdfgh", "1", "<script>alert(1)</script>"]
+TICKET_OPENING = "我要投诉楼下烧烤店每天半夜油烟特别大，窗户都不敢开"
+# What the ticket form asks (a phrase of its question) → what a citizen answers.
+TICKET_ANSWERS = [
+    ("哪一类", "投诉"),
+    ("详细说说", "楼下烧烤店每天半夜油烟特别大，窗户都不敢开"),
+    ("发生在哪里", "示例一区东城街道幸福路12号"),
+    ("什么时候", "上个月开始的"),
+    ("怎么称呼", "王女士"),
+    ("手机号码是", "对"),
+    ("手机号码", "13812345678"),
+    ("需要回复", "需要"),
+    ("核对", "确认"),
+]
+STATUS_TURNS = ["我想查一下我的工单进度", "20260101000001", "5678"]
+
+
+def _held_out(name: str) -> List[str]:
+    """The texts of held-out NLU files (never trained on)."""
+    texts: List[str] = []
+    for path in sorted((cli.ROOT / "tests" / "nlu").glob(name)):
+        for block in yaml.safe_load(path.read_text("utf-8")).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                if line.strip().startswith("- "):
+                    texts.append(line.strip()[2:].strip())
+    return texts
+
+
+@dataclass
+class Turn:
+    """One measured turn."""
+
+    kind: str
+    seconds: float
+    ok: bool
+
+
+@dataclass
+class Run:
+    """What one assistant did under one load."""
+
+    turns: List[Turn] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> Dict[str, Any]:
+        """Throughput, errors and latency percentiles (ms) per turn type."""
+        kinds: Dict[str, List[float]] = {}
+        for turn in self.turns:
+            if turn.ok:
+                kinds.setdefault(turn.kind, []).append(turn.seconds * 1000)
+                kinds.setdefault("all", []).append(turn.seconds * 1000)
+        return {
+            "turns": len(self.turns),
+            "errors": sum(not turn.ok for turn in self.turns),
+            "turns_per_second": round(len(self.turns) / self.seconds, 1)
+            if self.seconds
+            else 0.0,
+            "latency_ms": {
+                kind: {
+                    f"p{q}": round(float(np.percentile(values, q)), 1)
+                    for q in (50, 95, 99)
+                }
+                for kind, values in sorted(kinds.items())
+            },
+        }
+
+
+class RestCitizen:
+    """A citizen on the REST channel."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self._session, self._url = session, f"{base}/webhooks/rest/webhook"
+        self.sender = f"bench-{uuid.uuid4().hex[:12]}"
+
+    async def say(self, text: str) -> List[str]:
+        """Sends one message; the texts of the answer."""
+        async with self._session.post(
+            self._url, json={"sender": self.sender, "message": text}
+        ) as reply:
+            if reply.status != 200:
+                raise RuntimeError(f"HTTP {reply.status}")
+            return [str(message.get("text", "")) for message in await reply.json()]
+
+
+class SocketCitizen:
+    """A citizen in the web chat (socket.io); a turn ends at the first answer."""
+
+    QUIET = 0.3  # then waits this long for the rest of the turn's messages
+
+    def __init__(self, base: str) -> None:
+        self._base = base
+        self._client = socketio.AsyncClient(reconnection=False)
+        self._inbox: asyncio.Queue = asyncio.Queue()
+        self.session_id = uuid.uuid4().hex
+
+    async def connect(self) -> None:
+        """Connects and asks for a session, as the widget does."""
+        confirmed = asyncio.get_running_loop().create_future()
+
+        def confirm(_: Any) -> None:
+            if not confirmed.done():
+                confirmed.set_result(True)
+
+        self._client.on("bot_uttered", self._inbox.put_nowait)
+        self._client.on("session_confirm", confirm)
+        await self._client.connect(self._base, transports=["websocket"])
+        await self._client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(confirmed, TIMEOUT)
+
+    async def say(self, text: str) -> List[str]:
+        """Sends one message; the texts of the answer's messages."""
+        await self._client.emit(
+            "user_uttered", {"message": text, "session_id": self.session_id}
+        )
+        messages = [await asyncio.wait_for(self._inbox.get(), TIMEOUT)]
+        await asyncio.sleep(self.QUIET)
+        while not self._inbox.empty():
+            messages.append(self._inbox.get_nowait())
+        return [str(message.get("text", "")) for message in messages]
+
+    async def close(self) -> None:
+        """Leaves the chat."""
+        await self._client.disconnect()
+
+
+async def _timed(citizen: Any, kind: str, text: str, run: Run) -> List[str]:
+    started = time.perf_counter()
+    try:
+        replies = await asyncio.wait_for(citizen.say(text), TIMEOUT)
+        ok = any(replies)
+    except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, OSError):
+        replies, ok = [], False
+    run.turns.append(Turn(kind, time.perf_counter() - started, ok))
+    return replies
+
+
+def _ticket_answer(replies: List[str]) -> str | None:
+    """The citizen's answer to the form's latest question; None once filed."""
+    latest = replies[-1] if replies else ""
+    if re.search(r"编号[：:]?\d{14}", "".join(replies)):
+        return None
+    for phrase, answer in TICKET_ANSWERS:
+        if phrase in latest:
+            return answer
+    return None
+
+
+async def _conversation(
+    citizen: Any, rng: random.Random, texts: Dict[str, List[str]], run: Run
+) -> None:
+    """One visit: a question, a ticket, a status lookup, out-of-scope or junk."""
+    roll = rng.random()
+    if roll < 0.5:
+        await _timed(citizen, "faq_popular", rng.choice(POPULAR), run)
+    elif roll < 0.7:
+        await _timed(citizen, "faq_long_tail", rng.choice(texts["faq"]), run)
+    elif roll < 0.8:
+        replies = await _timed(citizen, "ticket", TICKET_OPENING, run)
+        for _ in range(10):
+            answer = _ticket_answer(replies)
+            if answer is None:
+                break
+            replies = await _timed(citizen, "ticket", answer, run)
+    elif roll < 0.85:
+        for text in STATUS_TURNS:
+            await _timed(citizen, "status", text, run)
+    elif roll < 0.95:
+        await _timed(citizen, "out_of_scope", rng.choice(texts["oos"]), run)
+    else:
+        await _timed(citizen, "junk", rng.choice(JUNK), run)
+
+
+async def _citizens(base: str, users: int, seconds: float, turns: int) -> Run:
+    """`users` citizens visiting until `seconds` pass (or `turns` turns are done)."""
+    texts = {
+        "faq": _held_out("heldout_faq_*.yml"),
+        "oos": _held_out("out_of_scope.yml"),
+    }
+    run = Run()
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+
+        async def citizen(index: int) -> None:
+            rng = random.Random(index)
+            while time.perf_counter() - started < seconds and len(run.turns) < turns:
+                if index % 5 == 4:
+                    person: Any = SocketCitizen(base)
+                    try:
+                        await person.connect()
+                    except (socketio.exceptions.ConnectionError, TimeoutError) as err:
+                        run.turns.append(Turn("connect", 0.0, False))
+                        print(f"[bench] socket.io connect failed: {err}", flush=True)
+                        await asyncio.sleep(1)
+                        continue
+                    await _conversation(person, rng, texts, run)
+                    await person.close()
+                else:
+                    await _conversation(RestCitizen(session, base), rng, texts, run)
+
+        await asyncio.gather(*(citizen(i) for i in range(users)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def train_baseline() -> Path:
+    """Trains the project's data with Rasa's default config (cached by inputs)."""
+    inputs = tuple(name for name in cli.MODEL_INPUTS if name != "config.yml")
+    target = cli.MODELS / (
+        f"baseline-{cli.fingerprint(inputs + ('bot/baseline_config.yml',))}.tar.gz"
+    )
+    if not target.exists():
+        print("[bench] 训练基线模型（Rasa 默认配置）……", flush=True)
+        subprocess.run(
+            [*cli.RASA, "train", "--config", str(BASELINE_CONFIG)]
+            + ["--domain", "bot/domain", "--data", "data", "--out", str(cli.MODELS)]
+            + ["--fixed-model-name", target.name[: -len(".tar.gz")]],
+            cwd=cli.ROOT,
+            check=True,
+        )
+    return target
+
+
+def measure(model: Path, users: int, seconds: float) -> Dict[str, Any]:
+    """Starts an assistant on `model` and runs the one-citizen and crowd loads."""
+    base = f"http://localhost:{cli.rasa_port()}"
+    started = time.perf_counter()
+    with cli.servers(model) as processes:
+        first = asyncio.run(_citizens(base, 1, 60, 1))
+        ready = time.perf_counter() - started
+        alone = asyncio.run(_citizens(base, 1, 30, 40))
+        crowd = asyncio.run(_citizens(base, users, seconds, 10**9))
+        names = ["action_server", "ticket_api", "rasa_server"]
+        rss = {
+            name: peak_rss_mb(p.pid) for name, p in zip(names, processes, strict=True)
+        }
+    return {
+        "model": model.name,
+        "first_answer_seconds": round(ready, 1),
+        "first_answer_ok": not first.summary()["errors"],
+        "one_citizen": alone.summary(),
+        f"{users}_citizens": crowd.summary(),
+        "peak_rss_mb": rss,
+    }
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{theirs / ours:.1f}×" if ours else "–"
+
+
+def report(results: Dict[str, Any], users: int) -> str:
+    """The markdown table of ours against the baseline."""
+    ours, base = results["hotline"], results["baseline"]
+    crowd = f"{users}_citizens"
+    rows = [
+        ("首次应答（启动后，秒）", "first_answer_seconds", None, True),
+        ("单人 p50（毫秒）", "one_citizen", ("all", "p50"), True),
+        (f"{users} 人并发 吞吐（轮/秒）", crowd, "turns_per_second", False),
+        (f"{users} 人并发 p50（毫秒）", crowd, ("all", "p50"), True),
+        (f"{users} 人并发 p95（毫秒）", crowd, ("all", "p95"), True),
+        (f"{users} 人并发 p99（毫秒）", crowd, ("all", "p99"), True),
+        (f"{users} 人并发 FAQ 热门 p50（毫秒）", crowd, ("faq_popular", "p50"), True),
+        (f"{users} 人并发 工单 p50（毫秒）", crowd, ("ticket", "p50"), True),
+        (f"{users} 人并发 错误数", crowd, "errors", True),
+        ("Rasa 进程峰值内存（MB）", "peak_rss_mb", "rasa_server", True),
+    ]
+    lines = ["| 指标 | 本项目 | 基线（Rasa 默认配置） | 倍数 |", "|---|---|---|---|"]
+    for label, key, sub, lower_is_better in rows:
+        values = []
+        for side in (ours, base):
+            value = side[key]
+            if isinstance(sub, tuple):
+                value = value["latency_ms"].get(sub[0], {}).get(sub[1], 0.0)
+            elif sub is not None:
+                value = value[sub]
+            values.append(float(value))
+        a, b = values
+        ratio = _ratio(a, b) if lower_is_better else _ratio(b, a)
+        lines.append(f"| {label} | {a:g} | {b:g} | {ratio} |")
+    when = time.strftime("%Y-%m-%d %H:%M")
+    lines.append(
+        f"\n{when}，`make bench`（{users} 人并发 {results['seconds']} 秒，"
+        f"{os.cpu_count()} 核）；倍数 = 基线 ÷ 本项目（吞吐为本项目 ÷ 基线），"
+        "越大越好。完整数据：`results/bench.json`。"
+    )
+    return "\n".join(lines)
+
+
+def _write_report(table: str) -> None:
+    text = REPORT.read_text("utf-8") if REPORT.exists() else ""
+    start, end = MARKERS
+    block = f"{start}\n{table}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = f"# 性能\n\n{block}\n" + text
+    REPORT.write_text(text, "utf-8")
+
+
+def main(argv: List[str] | None = None) -> int:
+    """Trains what is missing, measures both assistants and writes the results."""
+    parser = argparse.ArgumentParser(prog="python -m bot.bench")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args(argv)
+    os.environ.update({"RATE_LIMIT_PER_SENDER": "0", "RATE_LIMIT_PER_IP": "0"})
+    os.environ.setdefault("TICKET_API_TOKEN", uuid.uuid4().hex)
+    os.environ.setdefault("TICKET_DB", str(cli.ROOT / "results" / "bench-tickets.db"))
+    models: List[Tuple[str, Path]] = [
+        ("hotline", cli.train()),
+        ("baseline", train_baseline()),
+    ]
+    results: Dict[str, Any] = {"users": args.users, "seconds": args.seconds}
+    for name, model in models:
+        print(f"[bench] {name}: {model.name}", flush=True)
+        results[name] = measure(model, args.users, args.seconds)
+        print(json.dumps(results[name], ensure_ascii=False, indent=2), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
+    table = report(results, args.users)
+    _write_report(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

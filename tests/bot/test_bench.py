@@ -1,0 +1,49 @@
+"""The benchmark's simulated citizens and its arithmetic."""
+
+import yaml
+
+from bot import bench, cli
+
+
+def _question(name: str) -> str:
+    domain = yaml.safe_load(cli.ROOT.joinpath("bot/domain/tickets.yml").read_text())
+    return str(domain["responses"][name][0]["text"])
+
+
+def test_the_simulated_citizen_answers_each_question_of_the_ticket_form() -> None:
+    answers = {
+        name: bench._ticket_answer([_question(name)])
+        for name in (
+            "utter_ask_ticket_type",
+            "utter_ask_ticket_description",
+            "utter_ask_ticket_location",
+            "utter_ask_ticket_time",
+            "utter_ask_ticket_contact",
+            "utter_ask_ticket_phone",
+            "utter_ask_ticket_phone_confirmed",
+            "utter_ask_ticket_reply_wanted",
+        )
+    }
+    assert answers == {
+        "utter_ask_ticket_type": "投诉",
+        "utter_ask_ticket_description": bench.TICKET_ANSWERS[1][1],
+        "utter_ask_ticket_location": "示例一区东城街道幸福路12号",
+        "utter_ask_ticket_time": "上个月开始的",
+        "utter_ask_ticket_contact": "王女士",
+        "utter_ask_ticket_phone": "13812345678",
+        "utter_ask_ticket_phone_confirmed": "对",
+        "utter_ask_ticket_reply_wanted": "需要",
+    }
+    filed = "已为您登记投诉工单，工单编号：20261201000001。"
+    assert bench._ticket_answer([filed]) is None
+
+
+def test_a_run_reports_errors_throughput_and_percentiles_of_good_turns() -> None:
+    run = bench.Run(seconds=2.0)
+    run.turns = [bench.Turn("faq_popular", ms / 1000, True) for ms in range(1, 101)]
+    run.turns.append(bench.Turn("ticket", 9.0, False))
+    summary = run.summary()
+    assert (summary["turns"], summary["errors"]) == (101, 1)
+    assert summary["turns_per_second"] == 50.5
+    assert summary["latency_ms"]["faq_popular"]["p50"] == 50.5
+    assert "ticket" not in summary["latency_ms"]
