@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import os
 from datetime import datetime
 from typing import Dict, List
@@ -15,7 +16,12 @@ class TicketNotFound(KeyError):
 
 
 class TicketStore(abc.ABC):
-    """Durable ticket storage. `file` returns only after the ticket is committed."""
+    """Durable ticket storage. `file` returns only after the ticket is committed.
+
+    Updates are serialised within the process (the ticket API is one process).
+    """
+
+    _updating: asyncio.Lock | None = None
 
     async def file(self, draft: Ticket, idempotency_key: str) -> Ticket:
         """Files a ticket once per key: a repeated key returns the first ticket."""
@@ -45,17 +51,20 @@ class TicketStore(abc.ABC):
         """Sets a ticket's status and/or reply text and records the change."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"unknown status: {status}")
-        ticket = await self.get(number)
-        if ticket is None:
-            raise TicketNotFound(number)
-        if status is not None:
-            ticket.status = status
-        if reply is not None:
-            ticket.reply = reply
-        ticket.history.append(
-            {"at": now().isoformat(), "status": ticket.status, "reply": reply or ""}
-        )
-        await self._save(ticket)
+        if self._updating is None:
+            self._updating = asyncio.Lock()
+        async with self._updating:  # read-modify-write: one update at a time
+            ticket = await self.get(number)
+            if ticket is None:
+                raise TicketNotFound(number)
+            if status is not None:
+                ticket.status = status
+            if reply is not None:
+                ticket.reply = reply
+            ticket.history.append(
+                {"at": now().isoformat(), "status": ticket.status, "reply": reply or ""}
+            )
+            await self._save(ticket)
         return ticket
 
     @abc.abstractmethod

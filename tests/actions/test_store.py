@@ -79,6 +79,17 @@ async def test_update_records_status_and_reply(store) -> None:
     assert await store.list(status="办理中") == []
 
 
+async def test_simultaneous_updates_of_one_ticket_are_both_kept(store) -> None:
+    ticket = await store.file(draft(), "key-1")
+    await asyncio.gather(
+        store.update(ticket.number, status="办理中"),
+        store.update(ticket.number, reply="已派单至市政部门。"),
+    )
+    stored = await store.get(ticket.number)
+    assert (stored.status, stored.reply) == ("办理中", "已派单至市政部门。")
+    assert len(stored.history) == len(ticket.history) + 2
+
+
 async def test_update_rejects_unknown_status_and_number(store) -> None:
     ticket = await store.file(draft(), "key-1")
     with pytest.raises(ValueError):
