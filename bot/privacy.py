@@ -52,6 +52,9 @@ def configure_logs() -> None:
     """
     _mask_records()
     if os.environ.get("LOG_FORMAT", "").lower() == "json":
+        import jieba  # noqa: F401  (its import adds a console handler of its own)
+
+        logging.captureWarnings(True)
         formatter = MaskingJsonFormatter()
         for handler in _handlers():
             handler.setFormatter(formatter)

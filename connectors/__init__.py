@@ -3,3 +3,9 @@
 Each is a Rasa input channel (``name()``, ``from_credentials()``, ``blueprint()``)
 listed in ``credentials.yml``; secrets come from env vars, never from the file.
 """
+
+from bot.privacy import configure_logs
+
+# The Rasa server loads the channels first: its logs are masked (and JSON when
+# asked) from here on.
+configure_logs()

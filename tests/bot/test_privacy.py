@@ -59,6 +59,7 @@ def test_json_logs_are_one_masked_object_per_line(
     handler = logging.StreamHandler(stream)
     logger = logging.getLogger("hotline.test.json")
     monkeypatch.setattr(privacy, "_handlers", lambda: iter([handler]))  # not pytest's
+    monkeypatch.setattr(logging, "captureWarnings", lambda capture: None)
     logger.addHandler(handler)
     try:
         privacy.configure_logs()
