@@ -25,9 +25,9 @@ class SharedState:
         self._prefix = f"{prefix}:{scope}"
         self._redis = None
         if redis_url:
-            import redis.asyncio as aioredis
+            from bot.redis_client import connect
 
-            self._redis = aioredis.from_url(redis_url, decode_responses=True)
+            self._redis = connect(redis_url)
         self._claimed: Dict[str, float] = {}
         self._values: Dict[str, Tuple[str, float]] = {}
         self._counts: Dict[str, Tuple[int, float]] = {}

@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Dict, List
 
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from actions.store import TicketStore
 from actions.ticket import Ticket, now
+from bot.redis_client import connect
 
 CONSUMER_GROUP = "workorders"
 # Numbering, storing, indexing and publishing happen in one atomic step, so a
@@ -32,7 +32,7 @@ class RedisTicketStore(TicketStore):
 
     def __init__(self, url: str, prefix: str = "hotline") -> None:
         """Connects lazily to `url`; every key starts with `prefix`."""
-        self._redis = aioredis.from_url(url, decode_responses=True)
+        self._redis = connect(url)
         self._prefix = f"{prefix}:ticket"
         self.stream = f"{self._prefix}:stream"
         self._script = self._redis.register_script(_FILE_SCRIPT)
