@@ -9,13 +9,14 @@ PYTHON310 ?= $(shell \
 	if python3.10 -c 'import sys' >/dev/null 2>&1; then command -v python3.10; \
 	else ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1; fi)
 
-.PHONY: help install train run test unit stories validate lint eval bench clean
+.PHONY: help install train run run-cluster test unit stories validate lint eval bench clean
 
 help:
 	@echo "make run    安装依赖、按需训练并启动助手（REST 与 Socket.IO）"
 	@echo "make test   运行全部测试（单元测试、数据校验、对话测试）"
 	@echo "make eval   在独立测试集上评估 NLU 与 FAQ 准确率"
 	@echo "make bench  模拟市民并发访问，与 Rasa 默认配置的基线对比性能"
+	@echo "make run-cluster  Redis + 两个 Rasa 实例 + 两个动作服务，nginx 在前"
 	@echo "make lint   ruff、black、mypy"
 
 $(VENV)/.installed: requirements.lock
@@ -35,6 +36,10 @@ train: install
 
 run: install
 	$(PY) -m bot.cli run
+
+# Redis, two Rasa servers and two action servers behind nginx (needs redis-server, nginx).
+run-cluster: install
+	$(PY) -m bot.cli run-cluster
 
 # The channel tests talk to a live assistant, so the model must be trained first.
 unit: train

@@ -1,6 +1,6 @@
 """The commands behind ``make``: train when needed, run the servers, test stories.
 
-Usage: ``python -m bot.cli {train,model-path,run,stories}``.
+Usage: ``python -m bot.cli {train,model-path,run,run-cluster,stories}``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterable, Iterator, List
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -30,7 +30,8 @@ ROUTER_INPUTS = ("data/routing", "bot/jieba", "bot/tickets.yml", "actions/routin
 RASA = [sys.executable, "-m", "rasa"]
 
 
-def _log(message: str) -> None:
+def log(message: str) -> None:
+    """Prints a progress line of the make targets."""
     print(f"[hotline] {message}", flush=True)
 
 
@@ -62,7 +63,7 @@ def train_router() -> Path:
     target = router_path()
     if target.exists():
         return target
-    _log("训练工单分拨模型……")
+    log("训练工单分拨模型……")
     started = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "actions.routing", "train"]
@@ -70,7 +71,7 @@ def train_router() -> Path:
         cwd=ROOT,
         check=True,
     )
-    _log(f"分拨模型训练完成，用时 {time.monotonic() - started:.0f} 秒")
+    log(f"分拨模型训练完成，用时 {time.monotonic() - started:.0f} 秒")
     for old in MODELS.glob("router-*"):
         if old != target:
             shutil.rmtree(old)
@@ -82,9 +83,9 @@ def train() -> Path:
     train_router()
     target = model_path()
     if target.exists():
-        _log(f"模型已是最新：{target.relative_to(ROOT)}")
+        log(f"模型已是最新：{target.relative_to(ROOT)}")
         return target
-    _log("训练数据有变化或尚无模型，开始训练……")
+    log("训练数据有变化或尚无模型，开始训练……")
     started = time.monotonic()
     subprocess.run(
         [*RASA, "train", "--config", "config.yml", "--domain", "bot/domain"]
@@ -93,7 +94,7 @@ def train() -> Path:
         cwd=ROOT,
         check=True,
     )
-    _log(f"训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.name}")
+    log(f"训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.name}")
     for old in MODELS.glob("hotline-*.tar.gz"):
         if old != target:
             old.unlink()
@@ -119,7 +120,8 @@ def action_port() -> int:
     return int(os.environ.get("ACTION_PORT", "5055"))
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Waits until `url` answers; fails if `process` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -137,12 +139,35 @@ def api_port() -> int:
     return int(os.environ.get("TICKET_API_PORT", "5056"))
 
 
+def spawn(
+    command: List[str],
+    processes: List[subprocess.Popen],
+    env: Dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Starts a server in its own process group, with `env` over the usual env."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**_env(), **(env or {})}, start_new_session=True
+    )
+    processes.append(process)
+    return process
+
+
 def _start(
     command: List[str], health_url: str, processes: List[subprocess.Popen]
 ) -> None:
-    process = subprocess.Popen(command, cwd=ROOT, env=_env(), start_new_session=True)
-    processes.append(process)
-    _wait_for(health_url, process)
+    wait_for(health_url, spawn(command, processes))
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    """Stops each process group: SIGTERM, then SIGKILL after 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -171,14 +196,7 @@ def servers(model: Path, with_rasa: bool = True) -> Iterator[List[subprocess.Pop
             )
         yield processes
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop(processes)
 
 
 def say(text: str, sender: str = "hotline-cli") -> List[dict]:
@@ -194,13 +212,16 @@ def say(text: str, sender: str = "hotline-cli") -> List[dict]:
         return json.load(response)
 
 
-def run() -> None:
-    """Trains if needed, starts the servers and waits for Ctrl-C."""
-    model = train()
-    token_note = "取自 TICKET_API_TOKEN"
-    if not os.environ.get("TICKET_API_TOKEN"):
-        os.environ["TICKET_API_TOKEN"] = secrets.token_urlsafe(24)
-        token_note = "本次临时生成：Bearer " + os.environ["TICKET_API_TOKEN"]
+def api_token_note() -> str:
+    """Sets a one-run ticket API token unless one is given, and says which it is."""
+    if os.environ.get("TICKET_API_TOKEN"):
+        return "取自 TICKET_API_TOKEN"
+    os.environ["TICKET_API_TOKEN"] = secrets.token_urlsafe(24)
+    return "本次临时生成：Bearer " + os.environ["TICKET_API_TOKEN"]
+
+
+def catch_stop_signals() -> Dict[str, bool]:
+    """Turns Ctrl-C, SIGTERM and SIGHUP into a flag that `serve` checks."""
     stop = {"now": False}
 
     def _stop(*_: object) -> None:
@@ -208,10 +229,25 @@ def run() -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop)
+    return stop
+
+
+def serve(processes: Iterable[subprocess.Popen], stop: Dict[str, bool]) -> None:
+    """Waits until a stop signal comes or one of the servers exits."""
+    processes = list(processes)
+    while not stop["now"] and all(p.poll() is None for p in processes):
+        time.sleep(0.5)
+
+
+def run() -> None:
+    """Trains if needed, starts the servers and waits for Ctrl-C."""
+    model = train()
+    token_note = api_token_note()
+    stop = catch_stop_signals()
     with servers(model) as processes:
         reply = say("你好")
         port = rasa_port()
-        _log("已启动。回复示例：" + (reply[0].get("text", "") if reply else "（无）"))
+        log("已启动。回复示例：" + (reply[0].get("text", "") if reply else "（无）"))
         print(
             f"\n  网页咨询：   http://localhost:{port}/webhooks/web/demo（演示页）\n"
             f"  REST 接口：  http://localhost:{port}/webhooks/rest/webhook\n"
@@ -223,9 +259,8 @@ def run() -> None:
             "  按 Ctrl-C 停止。\n",
             flush=True,
         )
-        while not stop["now"] and all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-    _log("已停止。")
+        serve(processes, stop)
+    log("已停止。")
 
 
 def stories(extra: List[str] | None = None) -> int:
@@ -248,7 +283,9 @@ def stories(extra: List[str] | None = None) -> int:
 def main(argv: List[str] | None = None) -> int:
     """Runs one command (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
-    parser.add_argument("command", choices=["train", "model-path", "run", "stories"])
+    parser.add_argument(
+        "command", choices=["train", "model-path", "run", "run-cluster", "stories"]
+    )
     args = parser.parse_args(argv)
     if args.command == "train":
         train()
@@ -256,6 +293,10 @@ def main(argv: List[str] | None = None) -> int:
         print(model_path())
     elif args.command == "run":
         run()
+    elif args.command == "run-cluster":
+        from bot import cluster
+
+        cluster.run()
     else:
         return stories()
     return 0

@@ -12,7 +12,7 @@ def _question(name: str) -> str:
 
 def test_the_simulated_citizen_answers_each_question_of_the_ticket_form() -> None:
     answers = {
-        name: bench._ticket_answer([_question(name)])
+        name: bench.ticket_answer([_question(name)])
         for name in (
             "utter_ask_ticket_type",
             "utter_ask_ticket_description",
@@ -35,7 +35,7 @@ def test_the_simulated_citizen_answers_each_question_of_the_ticket_form() -> Non
         "utter_ask_ticket_reply_wanted": "需要",
     }
     filed = "已为您登记投诉工单，工单编号：20261201000001。"
-    assert bench._ticket_answer([filed]) is None
+    assert bench.ticket_answer([filed]) is None
 
 
 def test_a_run_reports_errors_throughput_and_percentiles_of_good_turns() -> None:
