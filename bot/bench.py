@@ -27,16 +27,17 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import aiohttp
 import numpy as np
 import socketio
 import yaml
 
-from bot import cli
+from bot import cli, cluster
 
 BASELINE_CONFIG = cli.ROOT / "bot" / "baseline_config.yml"
 RESULTS = cli.ROOT / "results" / "bench.json"
@@ -142,7 +143,7 @@ class SocketCitizen:
 
     def __init__(self, base: str) -> None:
         self._base = base
-        self._client = socketio.AsyncClient(reconnection=False)
+        self._client = socketio.AsyncClient(reconnection=False, request_timeout=TIMEOUT)
         self._inbox: asyncio.Queue = asyncio.Queue()
         self.session_id = uuid.uuid4().hex
 
@@ -158,7 +159,9 @@ class SocketCitizen:
         self._client.on("session_confirm", confirm)
         # Long-polling: python-engineio's websocket client needs a newer aiohttp
         # than Rasa 3.6 allows.
-        await self._client.connect(self._base, transports=["polling"])
+        await self._client.connect(
+            self._base, transports=["polling"], wait_timeout=TIMEOUT
+        )
         await self._client.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(confirmed, TIMEOUT)
 
@@ -285,19 +288,34 @@ def train_baseline() -> Path:
     return target
 
 
-def measure(model: Path, users: int, seconds: float) -> Dict[str, Any]:
-    """Starts an assistant on `model` and runs the one-citizen and crowd loads."""
-    base = f"http://localhost:{cli.rasa_port()}"
-    started = time.perf_counter()
+@contextmanager
+def _assistant(model: Path, clustered: bool) -> Iterator[Tuple[str, Dict[str, int]]]:
+    """A running assistant: its public URL and its processes' pids by name."""
+    if clustered:
+        ports = cluster.Ports()
+        with cluster.cluster(model, ports, cli.ROOT / "var" / "bench-cluster") as run:
+            yield f"http://127.0.0.1:{ports.public}", {
+                name: process.pid for name, process in run.processes.items()
+            }
+        return
     with cli.servers(model) as processes:
+        names = ["action_server", "ticket_api", "rasa_server"]
+        yield f"http://localhost:{cli.rasa_port()}", {
+            name: process.pid for name, process in zip(names, processes, strict=True)
+        }
+
+
+def measure(
+    model: Path, users: int, seconds: float, clustered: bool = False
+) -> Dict[str, Any]:
+    """Starts an assistant on `model` and runs the one-citizen and crowd loads."""
+    started = time.perf_counter()
+    with _assistant(model, clustered) as (base, pids):
         first = asyncio.run(_citizens(base, 1, 60, 1))
         ready = time.perf_counter() - started
         alone = asyncio.run(_citizens(base, 1, 30, 40))
         crowd = asyncio.run(_citizens(base, users, seconds, 10**9))
-        names = ["action_server", "ticket_api", "rasa_server"]
-        rss = {
-            name: peak_rss_mb(p.pid) for name, p in zip(names, processes, strict=True)
-        }
+        rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
     return {
         "model": model.name,
         "first_answer_seconds": round(ready, 1),
@@ -310,6 +328,8 @@ def measure(model: Path, users: int, seconds: float) -> Dict[str, Any]:
 
 def _figure(side: Dict[str, Any], key: str, sub: Any) -> float:
     value = side[key]
+    if key == "peak_rss_mb":  # the largest Rasa server of the run
+        return max(mb for name, mb in value.items() if name.startswith("rasa"))
     if isinstance(sub, tuple):
         value = value["latency_ms"].get(sub[0], {}).get(sub[1], 0.0)
     elif sub is not None:
@@ -322,8 +342,9 @@ def _ratio(ours: float, theirs: float) -> str:
 
 
 def report(results: Dict[str, Any], users: int) -> str:
-    """The markdown table of ours against the baseline (when it was measured)."""
+    """The markdown table: this assistant, the cluster and the baseline, as measured."""
     ours, base = results["hotline"], results.get("baseline")
+    clustered = results.get("cluster")
     crowd = f"{users}_citizens"
     rows = [
         ("首次应答（启动后，秒）", "first_answer_seconds", None, True),
@@ -335,21 +356,28 @@ def report(results: Dict[str, Any], users: int) -> str:
         (f"{users} 人并发 FAQ 热门 p50（毫秒）", crowd, ("faq_popular", "p50"), True),
         (f"{users} 人并发 工单 p50（毫秒）", crowd, ("ticket", "p50"), True),
         (f"{users} 人并发 错误数", crowd, "errors", True),
-        ("Rasa 进程峰值内存（MB）", "peak_rss_mb", "rasa_server", True),
+        ("Rasa 进程峰值内存（MB）", "peak_rss_mb", None, True),
     ]
-    lines = ["| 指标 | 本项目 | 基线（Rasa 默认配置） | 倍数 |", "|---|---|---|---|"]
+    header = ["指标", "本项目（单实例）"]
+    header += ["集群（两实例 + nginx）"] if clustered else []
+    header += ["基线（Rasa 默认配置）", "倍数（基线 ÷ 本项目）"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for label, key, sub, lower_is_better in rows:
-        a, b = (_figure(side, key, sub) if side else None for side in (ours, base))
-        if a is None or b is None:
-            lines.append(f"| {label} | {a:g} | 未测 | – |")
-            continue
-        ratio = _ratio(a, b) if lower_is_better else _ratio(b, a)
-        lines.append(f"| {label} | {a:g} | {b:g} | {ratio} |")
+        a = _figure(ours, key, sub)
+        cells = [label, f"{a:g}"]
+        if clustered:
+            cells.append(f"{_figure(clustered, key, sub):g}")
+        if base is None:
+            cells += ["未测", "–"]
+        else:
+            b = _figure(base, key, sub)
+            cells += [f"{b:g}", _ratio(a, b) if lower_is_better else _ratio(b, a)]
+        lines.append("| " + " | ".join(cells) + " |")
     when = time.strftime("%Y-%m-%d %H:%M")
     lines.append(
-        f"\n{when}，`make bench`（{users} 人并发 {results['seconds']} 秒，"
-        f"{os.cpu_count()} 核）；倍数 = 基线 ÷ 本项目（吞吐为本项目 ÷ 基线），"
-        "越大越好。完整数据：`results/bench.json`。"
+        f"\n{when}，`make bench`（{users} 人并发 {results['seconds']:g} 秒，"
+        f"{os.cpu_count()} 核）；吞吐的倍数为本项目 ÷ 基线，越大越好。"
+        "完整数据：`results/bench.json`。"
     )
     return "\n".join(lines)
 
@@ -375,17 +403,25 @@ def main(argv: List[str] | None = None) -> int:
         action="store_true",
         help="measure this assistant only (the baseline's first training takes long)",
     )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also measure make run-cluster's two instances behind nginx",
+    )
     args = parser.parse_args(argv)
     os.environ.update({"RATE_LIMIT_PER_SENDER": "0", "RATE_LIMIT_PER_IP": "0"})
     os.environ.setdefault("TICKET_API_TOKEN", uuid.uuid4().hex)
     os.environ.setdefault("TICKET_DB", str(cli.ROOT / "results" / "bench-tickets.db"))
-    models: List[Tuple[str, Path]] = [("hotline", cli.train())]
+    model = cli.train()
+    runs: List[Tuple[str, Path, bool]] = [("hotline", model, False)]
     if not args.no_baseline:
-        models.append(("baseline", train_baseline()))
+        runs.append(("baseline", train_baseline(), False))
+    if args.cluster:
+        runs.append(("cluster", model, True))
     results: Dict[str, Any] = {"users": args.users, "seconds": args.seconds}
-    for name, model in models:
-        print(f"[bench] {name}: {model.name}", flush=True)
-        results[name] = measure(model, args.users, args.seconds)
+    for name, trained, clustered in runs:
+        print(f"[bench] {name}: {trained.name}", flush=True)
+        results[name] = measure(trained, args.users, args.seconds, clustered)
         print(json.dumps(results[name], ensure_ascii=False, indent=2), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")

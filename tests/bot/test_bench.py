@@ -47,3 +47,34 @@ def test_a_run_reports_errors_throughput_and_percentiles_of_good_turns() -> None
     assert summary["turns_per_second"] == 50.5
     assert summary["latency_ms"]["faq_popular"]["p50"] == 50.5
     assert "ticket" not in summary["latency_ms"]
+
+
+def _measured(turns_per_second: float, p50: float, rss: dict) -> dict:
+    latency = {"all": {"p50": p50, "p95": p50, "p99": p50}}
+    return {
+        "first_answer_seconds": 20.0,
+        "one_citizen": {"latency_ms": latency},
+        "2_citizens": {
+            "turns_per_second": turns_per_second,
+            "errors": 0,
+            "latency_ms": latency,
+        },
+        "peak_rss_mb": rss,
+    }
+
+
+def test_the_report_compares_what_was_measured_and_marks_what_was_not() -> None:
+    results = {
+        "seconds": 10,
+        "hotline": _measured(20.0, 100.0, {"rasa_server": 900.0, "ticket_api": 90.0}),
+        "cluster": _measured(30.0, 80.0, {"rasa-1": 800.0, "rasa-2": 950.0}),
+    }
+    lines = bench.report(results, 2).splitlines()
+    assert "集群（两实例 + nginx）" in lines[0]
+    assert "| 2 人并发 吞吐（轮/秒） | 20 | 30 | 未测 | – |" in lines
+    assert "| Rasa 进程峰值内存（MB） | 900 | 950 | 未测 | – |" in lines
+    results["baseline"] = _measured(5.0, 400.0, {"rasa_server": 1400.0})
+    del results["cluster"]
+    lines = bench.report(results, 2).splitlines()
+    assert "| 2 人并发 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
+    assert "| 2 人并发 p50（毫秒） | 100 | 400 | 4.0× |" in lines
