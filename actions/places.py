@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Dict, List
 
-from bot.nlu.normalizer import normalize
 from bot.profile import load_profile
+from bot.text import normalize
 
 # Words that end a Chinese place name or address part, longest first where one is
 # the tail of another. Written from general address forms, not from any test set.

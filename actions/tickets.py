@@ -24,9 +24,9 @@ from actions.routing import Router, Routing, latest_router_dir
 from actions.store import TicketStore, open_store
 from actions.ticket import NORMAL, URGENT, Ticket, now, ticket_config
 from bot.emergency import names_danger
-from bot.nlu.normalizer import normalize
 from bot.privacy import mask_phone, mask_pii
 from bot.profile import load_profile
+from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.normalizer import normalize
+from bot.text import normalize
 
 PATTERNS = Path(__file__).resolve().parent / "emergency.yml"
 

@@ -10,8 +10,8 @@ import yaml
 
 from bot.evaluate import HELDOUT, load_examples
 from bot.knowledge import DOMAINS, load_faqs
-from bot.nlu.normalizer import normalize
 from bot.profile import PLACEHOLDERS
+from bot.text import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = load_examples(ROOT / "data" / "nlu")

@@ -2,7 +2,8 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalizer import TextNormalizer, normalize, normalize_with_offsets
+from bot.nlu.normalizer import TextNormalizer
+from bot.text import normalize, normalize_with_offsets
 
 
 @pytest.mark.parametrize(
