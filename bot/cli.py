@@ -25,7 +25,14 @@ from typing import Dict, Iterable, Iterator, List
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 # Everything a trained model depends on; a change to any of these retrains it.
-MODEL_INPUTS = ("config.yml", "data", "bot/domain", "bot/jieba", "bot/nlu", "bot/text.py")
+MODEL_INPUTS = (
+    "config.yml",
+    "data",
+    "bot/domain",
+    "bot/jieba",
+    "bot/nlu",
+    "bot/text.py",
+)
 ROUTER_INPUTS = ("data/routing", "bot/jieba", "bot/tickets.yml", "actions/routing.py")
 RASA = [sys.executable, "-m", "rasa"]
 
