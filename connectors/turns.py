@@ -112,10 +112,11 @@ def guarded(channel: str, on_new_message: Handler, apologise: bool = True) -> Ha
 
 
 async def _within_limit(channel: str, message: UserMessage) -> bool:
+    # The danger phrases are matched only past the limit, not on every message.
     text = str(message.text or "")
-    if _control(text) or names_danger(text):
+    if _control(text) or await limiter("sender").allow(channel, str(message.sender_id)):
         return True
-    return await limiter("sender").allow(channel, str(message.sender_id))
+    return names_danger(text)
 
 
 def _control(text: str | None) -> bool:
