@@ -146,23 +146,18 @@ def api_port() -> int:
     return int(os.environ.get("TICKET_API_PORT", "5056"))
 
 
-def spawn(
-    command: List[str],
-    processes: List[subprocess.Popen],
-    env: Dict[str, str] | None = None,
-) -> subprocess.Popen:
+def spawn(command: List[str], env: Dict[str, str] | None = None) -> subprocess.Popen:
     """Starts a server in its own process group, with `env` over the usual env."""
-    process = subprocess.Popen(
+    return subprocess.Popen(
         command, cwd=ROOT, env={**_env(), **(env or {})}, start_new_session=True
     )
-    processes.append(process)
-    return process
 
 
 def _start(
     command: List[str], health_url: str, processes: List[subprocess.Popen]
 ) -> None:
-    wait_for(health_url, spawn(command, processes))
+    processes.append(spawn(command))
+    wait_for(health_url, processes[-1])
 
 
 def stop(processes: List[subprocess.Popen]) -> None:

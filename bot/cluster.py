@@ -140,8 +140,7 @@ class Cluster:
         process.wait(timeout=20)
 
     def _start(self, name: str, command: List[str], env: Dict[str, str]) -> None:
-        spawned: List[subprocess.Popen] = []
-        self.processes[name] = cli.spawn(command, spawned, {**self.env(), **env})
+        self.processes[name] = cli.spawn(command, {**self.env(), **env})
 
     def _nginx(self) -> None:
         conf = NGINX_CONF.format(
