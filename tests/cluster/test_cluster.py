@@ -6,7 +6,6 @@ restart Redis, and check that conversations and tickets survive.
 """
 
 import re
-import socket
 from pathlib import Path
 from typing import Iterator, List
 
@@ -17,15 +16,10 @@ import yaml
 from bot import cli
 from bot.bench import TICKET_OPENING, ticket_answer
 from bot.cluster import Cluster, Ports, cluster
+from tests.conftest import _free_port
 from tests.connectors.conftest import SECRETS
 
 FILED = re.compile(r"工单编号：(\d{14})")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

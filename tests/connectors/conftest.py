@@ -8,7 +8,6 @@ hour); it uses the trained model (``make unit`` trains first when the data chang
 import hashlib
 import hmac
 import os
-import socket
 from dataclasses import dataclass
 from typing import Dict, Iterator
 
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from bot import cli
+from tests.conftest import _free_port
 
 SECRETS = {
     "TICKET_API_TOKEN": "test-api-token",
@@ -30,12 +30,6 @@ SECRETS = {
 def ivr_signature(body: bytes, secret: str = SECRETS["IVR_SECRET"]) -> str:
     """The phone system's signature of a request body."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
