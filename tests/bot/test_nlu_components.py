@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -14,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.fallback import RetrievalAwareFallbackClassifier
-from bot.nlu.faq_selector import LinearResponseSelector
+from bot.nlu.faq_selector import LinearResponseSelector, sentence_features
 from bot.nlu.intent_blend import BlendedIntentClassifier
 
 EXAMPLES = {
@@ -74,6 +75,27 @@ def _parse(text, tokenizer, featurizer, selector) -> Message:
     message.set("intent_ranking", [{"name": "faq", "confidence": 0.99}])
     selector.process([message])
     return message
+
+
+def test_sentence_features_are_rasas_combined_sentence_features(context) -> None:
+    storage, execution, tokenizer, characters = context
+    words = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(),
+        storage,
+        Resource("words"),
+        execution,
+    )
+    data = TrainingData(_faq_messages())
+    tokenizer.process_training_data(data)
+    for featurizer in (words, characters):
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+
+    for message in data.training_examples:
+        _, combined = message.get_sparse_features("text")
+        expected = np.log1p(combined.features.toarray().astype(np.float64))
+        expected /= np.linalg.norm(expected)
+        assert sentence_features(message).toarray() == pytest.approx(expected)
 
 
 def test_linear_selector_answers_in_rasa_format_and_survives_reloading(context) -> None:
