@@ -4,12 +4,14 @@ Each is a Rasa input channel (``name()``, ``from_credentials()``, ``blueprint()`
 listed in ``credentials.yml``; secrets come from env vars, never from the file.
 """
 
-from bot import action_responses, parse_cache
+from bot import action_responses, event_types, parse_cache
 from bot.privacy import configure_logs
 
 # The Rasa server loads the channels first: its logs are masked (and JSON when
-# asked) from here on; it checks action answers with a compiled schema and
-# remembers the NLU's reading of texts it has seen.
+# asked) from here on. Three measured fixes to Rasa's per-turn work
+# (docs/performance.md): action answers checked with a compiled schema, event
+# classes found by name once, and the NLU's reading of texts already seen.
 configure_logs()
 action_responses.install()
+event_types.install()
 parse_cache.install()
