@@ -65,43 +65,61 @@ def router_path() -> Path:
     return MODELS / f"router-{fingerprint(ROUTER_INPUTS)}"
 
 
-def train_router() -> Path:
-    """Trains the ticket router unless one for exactly these inputs exists."""
+@contextmanager
+def _router_training() -> Iterator[Path]:
+    """Trains the ticket router, if needed, while the block runs; waits for it."""
     target = router_path()
     if target.exists():
-        return target
+        yield target
+        return
     log("训练工单分拨模型……")
     started = time.monotonic()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "actions.routing", "train"]
         + ["data/routing/train.yml", str(target)],
         cwd=ROOT,
-        check=True,
     )
+    try:
+        yield target
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    if process.wait():
+        raise subprocess.CalledProcessError(process.returncode, process.args)
     log(f"分拨模型训练完成，用时 {time.monotonic() - started:.0f} 秒")
     for old in MODELS.glob("router-*"):
         if old != target:
             shutil.rmtree(old)
-    return target
+
+
+def train_router() -> Path:
+    """Trains the ticket router unless one for exactly these inputs exists."""
+    with _router_training() as target:
+        return target
 
 
 def train() -> Path:
-    """Trains the models unless ones for exactly these inputs exist."""
-    train_router()
-    target = model_path()
-    if target.exists():
-        log(f"模型已是最新：{target.relative_to(ROOT)}")
-        return target
-    log("训练数据有变化或尚无模型，开始训练……")
-    started = time.monotonic()
-    subprocess.run(
-        [*RASA, "train", "--config", "config.yml", "--domain", "bot/domain"]
-        + ["--data", "data", "--out", str(MODELS)]
-        + ["--fixed-model-name", target.name[: -len(".tar.gz")]],
-        cwd=ROOT,
-        check=True,
-    )
-    log(f"训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.name}")
+    """Trains the models unless ones for exactly these inputs exist.
+
+    The router trains alongside the Rasa model: it keeps one core busy while Rasa
+    reads and featurises the data on the other.
+    """
+    with _router_training():
+        target = model_path()
+        if target.exists():
+            log(f"模型已是最新：{target.name}")
+            return target
+        log("训练数据有变化或尚无模型，开始训练……")
+        started = time.monotonic()
+        subprocess.run(
+            [*RASA, "train", "--config", "config.yml", "--domain", "bot/domain"]
+            + ["--data", "data", "--out", str(MODELS)]
+            + ["--fixed-model-name", target.name[: -len(".tar.gz")]],
+            cwd=ROOT,
+            check=True,
+        )
+        log(f"训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.name}")
     for old in MODELS.glob("hotline-*.tar.gz"):
         if old != target:
             old.unlink()
