@@ -96,6 +96,9 @@ class Run:
     turns: List[Turn] = field(default_factory=list)
     seconds: float = 0.0
 
+    def _rate(self, turns: int) -> float:
+        return round(turns / self.seconds, 1) if self.seconds else 0.0
+
     def summary(self) -> Dict[str, Any]:
         """Throughput, errors and latency percentiles (ms) per turn type."""
         kinds: Dict[str, List[float]] = {}
@@ -103,12 +106,12 @@ class Run:
             if turn.ok:
                 kinds.setdefault(turn.kind, []).append(turn.seconds * 1000)
                 kinds.setdefault("all", []).append(turn.seconds * 1000)
+        faq = sum(t.ok and t.kind.startswith("faq") for t in self.turns)
         return {
             "turns": len(self.turns),
             "errors": sum(not turn.ok for turn in self.turns),
-            "turns_per_second": round(len(self.turns) / self.seconds, 1)
-            if self.seconds
-            else 0.0,
+            "turns_per_second": self._rate(len(self.turns)),
+            "faq_turns_per_second": self._rate(faq),
             "latency_ms": {
                 kind: {
                     f"p{q}": round(float(np.percentile(values, q)), 1)
@@ -350,6 +353,7 @@ def report(results: Dict[str, Any], users: int) -> str:
         ("首次应答（启动后，秒）", "first_answer_seconds", None, True),
         ("单人 p50（毫秒）", "one_citizen", ("all", "p50"), True),
         (f"{users} 人并发 吞吐（轮/秒）", crowd, "turns_per_second", False),
+        (f"{users} 人并发 FAQ 吞吐（轮/秒）", crowd, "faq_turns_per_second", False),
         (f"{users} 人并发 p50（毫秒）", crowd, ("all", "p50"), True),
         (f"{users} 人并发 p95（毫秒）", crowd, ("all", "p95"), True),
         (f"{users} 人并发 p99（毫秒）", crowd, ("all", "p99"), True),

@@ -45,6 +45,7 @@ def test_a_run_reports_errors_throughput_and_percentiles_of_good_turns() -> None
     summary = run.summary()
     assert (summary["turns"], summary["errors"]) == (101, 1)
     assert summary["turns_per_second"] == 50.5
+    assert summary["faq_turns_per_second"] == 50.0
     assert summary["latency_ms"]["faq_popular"]["p50"] == 50.5
     assert "ticket" not in summary["latency_ms"]
 
@@ -56,6 +57,7 @@ def _measured(turns_per_second: float, p50: float, rss: dict) -> dict:
         "one_citizen": {"latency_ms": latency},
         "2_citizens": {
             "turns_per_second": turns_per_second,
+            "faq_turns_per_second": turns_per_second / 2,
             "errors": 0,
             "latency_ms": latency,
         },
@@ -77,4 +79,5 @@ def test_the_report_compares_what_was_measured_and_marks_what_was_not() -> None:
     del results["cluster"]
     lines = bench.report(results, 2).splitlines()
     assert "| 2 人并发 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
+    assert "| 2 人并发 FAQ 吞吐（轮/秒） | 10 | 2.5 | 4.0× |" in lines
     assert "| 2 人并发 p50（毫秒） | 100 | 400 | 4.0× |" in lines
