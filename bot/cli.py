@@ -171,13 +171,6 @@ def spawn(command: List[str], env: Dict[str, str] | None = None) -> subprocess.P
     )
 
 
-def _start(
-    command: List[str], health_url: str, processes: List[subprocess.Popen]
-) -> None:
-    processes.append(spawn(command))
-    wait_for(health_url, processes[-1])
-
-
 def stop(processes: List[subprocess.Popen]) -> None:
     """Stops each process group: SIGTERM, then SIGKILL after 20 s."""
     for process in processes:
@@ -192,28 +185,37 @@ def stop(processes: List[subprocess.Popen]) -> None:
 
 @contextmanager
 def servers(model: Path, with_rasa: bool = True) -> Iterator[List[subprocess.Popen]]:
-    """Runs the action server (and the ticket API and Rasa) until the block ends."""
-    processes: List[subprocess.Popen] = []
-    try:
-        _start(
+    """Runs the action server (and the ticket API and Rasa) until the block ends.
+
+    All start at once and are then waited for: the Rasa server's model loading is
+    most of the start-up, and the others need not finish before it begins.
+    """
+    started = [
+        (
             [*RASA, "run", "actions", "--actions", "actions"]
             + ["--port", str(action_port())],
             f"http://localhost:{action_port()}/health",
-            processes,
         )
-        if with_rasa:
-            _start(
+    ]
+    if with_rasa:
+        started += [
+            (
                 [sys.executable, "-m", "actions.api"],
                 f"http://localhost:{api_port()}/health",
-                processes,
-            )
-            _start(
+            ),
+            (
                 [*RASA, "run", "--model", str(model), "--port", str(rasa_port())]
                 + ["--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
                 + ["--cors", "*"],
                 f"http://localhost:{rasa_port()}/webhooks/rest/",
-                processes,
-            )
+            ),
+        ]
+    processes: List[subprocess.Popen] = []
+    try:
+        for command, _ in started:
+            processes.append(spawn(command))
+        for process, (_, health_url) in zip(processes, started, strict=True):
+            wait_for(health_url, process)
         yield processes
     finally:
         stop(processes)

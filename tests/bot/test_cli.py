@@ -1,4 +1,4 @@
-"""`make train` trains the ticket router alongside the Rasa model, failing as one."""
+"""`make train` trains the router alongside the Rasa model; `make run` starts all at once."""
 
 import subprocess
 from pathlib import Path
@@ -85,3 +85,28 @@ def test_nothing_trains_when_both_models_exist(
     monkeypatch.setattr(subprocess, "run", pytest.fail)
     assert cli.train() == cli.model_path()
     assert FakeRouterTraining.started == []
+
+
+def test_the_servers_all_start_before_any_is_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: List[str] = []
+    commands: List[List[str]] = []
+
+    def spawn(command: List[str]) -> object:
+        calls.append("spawn")
+        commands.append(command)
+        return object()
+
+    monkeypatch.setattr(cli, "spawn", spawn)
+    monkeypatch.setattr(cli, "wait_for", lambda url, process: calls.append("wait"))
+    monkeypatch.setattr(cli, "stop", lambda processes: calls.append("stop"))
+    with cli.servers(Path("model.tar.gz")) as processes:
+        assert calls == ["spawn"] * 3 + ["wait"] * 3
+        assert len(processes) == 3
+        assert [command[2:5] for command in commands] == [
+            ["rasa", "run", "actions"],
+            ["actions.api"],
+            ["rasa", "run", "--model"],
+        ]
+    assert calls[-1] == "stop"
