@@ -7,10 +7,14 @@ safe to repeat (ticket filing is idempotent by key), so a short retry is used.
 
 from __future__ import annotations
 
+import logging
+
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
+
+logger = logging.getLogger(__name__)
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -21,3 +25,25 @@ def connect(url: str) -> aioredis.Redis:
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         retry_on_error=[ConnectionError, TimeoutError],
     )
+
+
+class Outage:
+    """Logs once when Redis starts failing a store, and once when it answers again."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self.failing = False
+
+    def failed(self, error: RedisError) -> None:
+        """Redis failed a call: log it if it is the first since it last answered."""
+        if not self.failing:
+            logger.error(
+                "%s: Redis failed, kept in this process: %s", self.store, error
+            )
+        self.failing = True
+
+    def answered(self) -> None:
+        """Redis answered a call."""
+        if self.failing:
+            logger.warning("%s: Redis answers again", self.store)
+        self.failing = False

@@ -15,9 +15,11 @@ from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
+from redis.exceptions import RedisError
 
 from bot.metrics import count_turn
 from bot.privacy import configure_logs, mask_pii
+from bot.redis_client import Outage
 
 # Slots whose current value an unfiled ticket still needs whole.
 OPEN_TICKET_SLOTS = ("ticket_phone", "ticket_description")
@@ -89,4 +91,38 @@ class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
 
 
 class MaskingRedisTrackerStore(_MaskingStore, RedisTrackerStore):
-    """Rasa's Redis store (several instances), masking what it keeps."""
+    """Rasa's Redis store (several instances), masking what it keeps.
+
+    While Redis fails, each instance keeps the conversations it serves in memory,
+    so that they go on (Rasa's own fail-safe reads nothing back: every turn would
+    start afresh). When Redis answers again, the conversation resumes from what
+    Redis holds.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fallback = MaskingInMemoryTrackerStore(self.domain)
+        self.outage = Outage("tracker store")
+
+    def _in_memory(self, error: RedisError) -> MaskingInMemoryTrackerStore:
+        self.outage.failed(error)
+        self.fallback.domain = self.domain
+        return self.fallback
+
+    async def _retrieve(
+        self, sender_id: str, fetch_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        try:
+            tracker = await super()._retrieve(sender_id, fetch_all_sessions)
+        except RedisError as error:
+            return await self._in_memory(error).retrieve(sender_id)
+        self.outage.answered()
+        return tracker
+
+    async def _save_masked(
+        self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any
+    ) -> None:
+        try:
+            await super()._save_masked(tracker, *args, **kwargs)
+        except RedisError as error:
+            await self._in_memory(error)._save_masked(tracker)

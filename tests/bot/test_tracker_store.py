@@ -10,6 +10,7 @@ from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import MaskingInMemoryTrackerStore, MaskingRedisTrackerStore
+from tests.conftest import _free_port
 
 PHONE = "13812345678"
 ID_NUMBER = "110101199003071234"
@@ -23,13 +24,15 @@ DOMAIN = Domain.from_dict(
 )
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-down"])
 def store(request, redis_url) -> TrackerStore:
+    """Each store; "redis-down" is Redis's with nothing listening on its port."""
     if request.param == "memory":
         return MaskingInMemoryTrackerStore(DOMAIN)
     url = urlparse(redis_url)
+    port = _free_port() if request.param == "redis-down" else url.port
     return MaskingRedisTrackerStore(
-        DOMAIN, host=url.hostname, port=url.port, key_prefix="masktest"
+        DOMAIN, host=url.hostname, port=port, key_prefix="masktest"
     )
 
 

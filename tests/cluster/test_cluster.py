@@ -158,3 +158,20 @@ def test_restarting_redis_loses_no_ticket_nor_conversation(running: Cluster) -> 
     assert ticket(running, number)["phone"] == "13812345678"
     citizen.finish(public(running))
     assert ticket(running, citizen.number())["contact_name"] == "王女士"
+
+
+def test_with_redis_down_faqs_are_answered_and_no_ticket_is_promised(
+    running: Cluster,
+) -> None:
+    running.kill("redis")
+    try:
+        answer = "".join(say(public(running), "redis-down", "社保卡丢了怎么补办"))
+        assert "挂失" in answer
+        citizen = Citizen("redis-down-ticket")
+        citizen.say(public(running), TICKET_OPENING)
+        citizen.finish(public(running))
+        told = "".join(citizen.replies)
+        assert "没有生成工单" in told
+        assert not FILED.search(told)
+    finally:
+        running.start_redis()
