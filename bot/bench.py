@@ -6,10 +6,14 @@ project's data trained with Rasa's default configuration
 (``bot/baseline_config.yml``: ``rasa init``'s, with Jieba for Chinese).
 
 Traffic per assistant: one citizen alone (sequential turns), then many at once for
-a fixed time, over REST (every fifth citizen over socket.io, long-polling). Turn types: popular
-and long-tail FAQ questions, multi-turn ticket filing, status lookups,
-out-of-scope questions and junk. Reported: turns/s, latency p50/p95/p99 per turn
-type, errors, each process's peak RSS and the time from start to first answer.
+a fixed time, over REST (every fifth citizen over socket.io, long-polling), each
+starting the next visit as soon as the last is answered. Turn types: popular and
+long-tail FAQ questions, multi-turn ticket filing, status lookups, out-of-scope
+questions and junk. Then the same citizens ask only FAQ questions, together at a
+set rate (``--faq-rate``, 100 a second): whether that rate is sustained, and how
+fast. A turn's latency runs to its (first) answer. Reported: turns/s, latency
+p50/p95/p99 per turn type, errors, each process's peak RSS and the time from start
+to first answer.
 Results go to ``results/bench.json`` and between the markers of
 ``docs/performance.md``. Rate limits are off: every simulated citizen shares one
 address and types far faster than a person.
@@ -30,7 +34,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Tuple
 
 import aiohttp
 import numpy as np
@@ -129,14 +133,16 @@ class RestCitizen:
         self._session, self._url = session, f"{base}/webhooks/rest/webhook"
         self.sender = f"bench-{uuid.uuid4().hex[:12]}"
 
-    async def say(self, text: str) -> List[str]:
-        """Sends one message; the texts of the answer."""
+    async def say(self, text: str) -> Tuple[float, List[str]]:
+        """Sends one message; seconds until the answer, and its texts."""
+        started = time.perf_counter()
         async with self._session.post(
             self._url, json={"sender": self.sender, "message": text}
         ) as reply:
             if reply.status != 200:
                 raise RuntimeError(f"HTTP {reply.status}")
-            return [str(message.get("text", "")) for message in await reply.json()]
+            texts = [str(message.get("text", "")) for message in await reply.json()]
+        return time.perf_counter() - started, texts
 
 
 class SocketCitizen:
@@ -168,16 +174,18 @@ class SocketCitizen:
         await self._client.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(confirmed, TIMEOUT)
 
-    async def say(self, text: str) -> List[str]:
-        """Sends one message; the texts of the answer's messages."""
+    async def say(self, text: str) -> Tuple[float, List[str]]:
+        """Sends one message; seconds until its first answer, and all its texts."""
+        started = time.perf_counter()
         await self._client.emit(
             "user_uttered", {"message": text, "session_id": self.session_id}
         )
         messages = [await asyncio.wait_for(self._inbox.get(), TIMEOUT)]
+        answered = time.perf_counter() - started
         await asyncio.sleep(self.QUIET)
         while not self._inbox.empty():
             messages.append(self._inbox.get_nowait())
-        return [str(message.get("text", "")) for message in messages]
+        return answered, [str(message.get("text", "")) for message in messages]
 
     async def close(self) -> None:
         """Leaves the chat."""
@@ -187,11 +195,11 @@ class SocketCitizen:
 async def _timed(citizen: Any, kind: str, text: str, run: Run) -> List[str]:
     started = time.perf_counter()
     try:
-        replies = await asyncio.wait_for(citizen.say(text), TIMEOUT)
+        seconds, replies = await asyncio.wait_for(citizen.say(text), TIMEOUT)
         ok = any(replies)
     except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, OSError):
-        replies, ok = [], False
-    run.turns.append(Turn(kind, time.perf_counter() - started, ok))
+        seconds, replies, ok = time.perf_counter() - started, [], False
+    run.turns.append(Turn(kind, seconds, ok))
     return replies
 
 
@@ -206,15 +214,26 @@ def ticket_answer(replies: List[str]) -> str | None:
     return None
 
 
+Visit = Callable[[Any, random.Random, Dict[str, List[str]], Run], Awaitable[None]]
+
+
+async def _faq_question(
+    citizen: Any, rng: random.Random, texts: Dict[str, List[str]], run: Run
+) -> None:
+    """One FAQ question: popular or long-tail, five to two as in the mixed traffic."""
+    if rng.random() < 5 / 7:
+        await _timed(citizen, "faq_popular", rng.choice(POPULAR), run)
+    else:
+        await _timed(citizen, "faq_long_tail", rng.choice(texts["faq"]), run)
+
+
 async def _conversation(
     citizen: Any, rng: random.Random, texts: Dict[str, List[str]], run: Run
 ) -> None:
     """One visit: a question, a ticket, a status lookup, out-of-scope or junk."""
     roll = rng.random()
-    if roll < 0.5:
-        await _timed(citizen, "faq_popular", rng.choice(POPULAR), run)
-    elif roll < 0.7:
-        await _timed(citizen, "faq_long_tail", rng.choice(texts["faq"]), run)
+    if roll < 0.7:
+        await _faq_question(citizen, rng, texts, run)
     elif roll < 0.8:
         replies = await _timed(citizen, "ticket", TICKET_OPENING, run)
         for _ in range(10):
@@ -231,8 +250,21 @@ async def _conversation(
         await _timed(citizen, "junk", rng.choice(JUNK), run)
 
 
-async def _citizens(base: str, users: int, seconds: float, turns: int) -> Run:
-    """`users` citizens visiting until `seconds` pass (or `turns` turns are done)."""
+async def _citizens(
+    base: str,
+    users: int,
+    seconds: float,
+    turns: int,
+    visit: Visit = _conversation,
+    interval: float = 0.0,
+) -> Run:
+    """`users` citizens visiting until `seconds` pass (or `turns` turns are done).
+
+    With an `interval`, each citizen starts a visit every `interval` seconds (the
+    first at a random moment within it), or at once when the last one overran:
+    together they offer `users / interval` visits a second whatever the answers take.
+    Without one, each starts its next visit as soon as the last one ends.
+    """
     texts = {
         "faq": _held_out("heldout_faq_*.yml"),
         "oos": _held_out("out_of_scope.yml"),
@@ -245,7 +277,12 @@ async def _citizens(base: str, users: int, seconds: float, turns: int) -> Run:
 
         async def citizen(index: int) -> None:
             rng = random.Random(index)
-            while time.perf_counter() - started < seconds and len(run.turns) < turns:
+            due = started + rng.random() * interval
+            while True:
+                await asyncio.sleep(due - time.perf_counter())
+                if time.perf_counter() - started >= seconds or len(run.turns) >= turns:
+                    return
+                due += interval
                 if index % 5 == 4:
                     person: Any = SocketCitizen(base)
                     try:
@@ -255,10 +292,10 @@ async def _citizens(base: str, users: int, seconds: float, turns: int) -> Run:
                         print(f"[bench] socket.io connect failed: {err}", flush=True)
                         await asyncio.sleep(1)
                         continue
-                    await _conversation(person, rng, texts, run)
+                    await visit(person, rng, texts, run)
                     await person.close()
                 else:
-                    await _conversation(RestCitizen(session, base), rng, texts, run)
+                    await visit(RestCitizen(session, base), rng, texts, run)
 
         await asyncio.gather(*(citizen(i) for i in range(users)))
         run.seconds = time.perf_counter() - started
@@ -309,15 +346,18 @@ def _assistant(model: Path, clustered: bool) -> Iterator[Tuple[str, Dict[str, in
 
 
 def measure(
-    model: Path, users: int, seconds: float, clustered: bool = False
+    model: Path, users: int, seconds: float, faq_rate: float, clustered: bool = False
 ) -> Dict[str, Any]:
-    """Starts an assistant on `model` and runs the one-citizen and crowd loads."""
+    """Starts an assistant on `model`; one citizen, the crowd, then FAQs at a rate."""
     started = time.perf_counter()
     with _assistant(model, clustered) as (base, pids):
         first = asyncio.run(_citizens(base, 1, 60, 1))
         ready = time.perf_counter() - started
         alone = asyncio.run(_citizens(base, 1, 30, 40))
         crowd = asyncio.run(_citizens(base, users, seconds, 10**9))
+        paced = asyncio.run(
+            _citizens(base, users, seconds, 10**9, _faq_question, users / faq_rate)
+        )
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
     return {
         "model": model.name,
@@ -325,6 +365,7 @@ def measure(
         "first_answer_ok": not first.summary()["errors"],
         "one_citizen": alone.summary(),
         f"{users}_citizens": crowd.summary(),
+        f"{users}_citizens_faq_paced": paced.summary(),
         "peak_rss_mb": rss,
     }
 
@@ -349,6 +390,8 @@ def report(results: Dict[str, Any], users: int) -> str:
     ours, base = results["hotline"], results.get("baseline")
     clustered = results.get("cluster")
     crowd = f"{users}_citizens"
+    paced = f"{users}_citizens_faq_paced"
+    rate = f"{users} 人只问 FAQ、共 {results.get('faq_rate', 0):g} 问/秒"
     rows = [
         ("首次应答（启动后，秒）", "first_answer_seconds", None, True),
         ("单人 p50（毫秒）", "one_citizen", ("all", "p50"), True),
@@ -360,6 +403,10 @@ def report(results: Dict[str, Any], users: int) -> str:
         (f"{users} 人并发 FAQ 热门 p50（毫秒）", crowd, ("faq_popular", "p50"), True),
         (f"{users} 人并发 工单 p50（毫秒）", crowd, ("ticket", "p50"), True),
         (f"{users} 人并发 错误数", crowd, "errors", True),
+        (f"{rate}：FAQ 吞吐（轮/秒）", paced, "faq_turns_per_second", False),
+        (f"{rate}：p50（毫秒）", paced, ("all", "p50"), True),
+        (f"{rate}：p99（毫秒）", paced, ("all", "p99"), True),
+        (f"{rate}：错误数", paced, "errors", True),
         ("Rasa 进程峰值内存（MB）", "peak_rss_mb", None, True),
     ]
     header = ["指标", "本项目（单实例）"]
@@ -403,6 +450,12 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
+        "--faq-rate",
+        type=float,
+        default=100,
+        help="FAQ questions a second the citizens offer together in the paced phase",
+    )
+    parser.add_argument(
         "--no-baseline",
         action="store_true",
         help="measure this assistant only (the baseline's first training takes long)",
@@ -422,10 +475,16 @@ def main(argv: List[str] | None = None) -> int:
         runs.append(("baseline", train_baseline(), False))
     if args.cluster:
         runs.append(("cluster", model, True))
-    results: Dict[str, Any] = {"users": args.users, "seconds": args.seconds}
+    results: Dict[str, Any] = {
+        "users": args.users,
+        "seconds": args.seconds,
+        "faq_rate": args.faq_rate,
+    }
     for name, trained, clustered in runs:
         print(f"[bench] {name}: {trained.name}", flush=True)
-        results[name] = measure(trained, args.users, args.seconds, clustered)
+        results[name] = measure(
+            trained, args.users, args.seconds, args.faq_rate, clustered
+        )
         print(json.dumps(results[name], ensure_ascii=False, indent=2), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")

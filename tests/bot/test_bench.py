@@ -1,8 +1,14 @@
 """The benchmark's simulated citizens and its arithmetic."""
 
+import asyncio
+from typing import Any, AsyncIterator
+
+import pytest
 import yaml
+from aiohttp import web
 
 from bot import bench, cli
+from tests.conftest import _free_port
 
 
 def _question(name: str) -> str:
@@ -61,6 +67,11 @@ def _measured(turns_per_second: float, p50: float, rss: dict) -> dict:
             "errors": 0,
             "latency_ms": latency,
         },
+        "2_citizens_faq_paced": {
+            "faq_turns_per_second": turns_per_second,
+            "errors": 0,
+            "latency_ms": latency,
+        },
         "peak_rss_mb": rss,
     }
 
@@ -76,8 +87,61 @@ def test_the_report_compares_what_was_measured_and_marks_what_was_not() -> None:
     assert "| 2 人并发 吞吐（轮/秒） | 20 | 30 | 未测 | – |" in lines
     assert "| Rasa 进程峰值内存（MB） | 900 | 950 | 未测 | – |" in lines
     results["baseline"] = _measured(5.0, 400.0, {"rasa_server": 1400.0})
+    results["faq_rate"] = 100
     del results["cluster"]
     lines = bench.report(results, 2).splitlines()
+    assert "| 2 人只问 FAQ、共 100 问/秒：FAQ 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
     assert "| 2 人并发 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
     assert "| 2 人并发 FAQ 吞吐（轮/秒） | 10 | 2.5 | 4.0× |" in lines
     assert "| 2 人并发 p50（毫秒） | 100 | 400 | 4.0× |" in lines
+
+
+class _Chat:
+    """A socket.io client stand-in: each message is answered at once, twice."""
+
+    def __init__(self, inbox: asyncio.Queue) -> None:
+        self.inbox = inbox
+
+    async def emit(self, event: str, data: Any) -> None:
+        self.inbox.put_nowait({"text": f"答：{data['message']}"})
+        self.inbox.put_nowait({"text": "还有什么可以帮您？"})
+
+
+async def test_a_web_chat_turn_is_timed_to_its_first_answer_not_the_quiet_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench.SocketCitizen, "QUIET", 1.0)
+    citizen = bench.SocketCitizen("http://unused")
+    citizen._client = _Chat(citizen._inbox)  # type: ignore[assignment]
+    seconds, texts = await citizen.say("公积金怎么取")
+    assert texts == ["答：公积金怎么取", "还有什么可以帮您？"]
+    assert seconds < bench.SocketCitizen.QUIET
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[str]:
+    """A REST channel stand-in that answers every message at once."""
+
+    async def answer(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response([{"text": f"答：{body['message']}"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_paced_citizens_offer_their_rate_and_no_more(echo_server: str) -> None:
+    # Four REST citizens, a visit every half second each, for two seconds.
+    paced = await bench._citizens(
+        echo_server, 4, 2.0, 10**9, bench._faq_question, 0.5
+    )
+    assert paced.summary()["errors"] == 0
+    assert 12 <= len(paced.turns) <= 16
+    unpaced = await bench._citizens(echo_server, 4, 2.0, 10**9, bench._faq_question)
+    assert len(unpaced.turns) > 4 * len(paced.turns)
