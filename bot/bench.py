@@ -261,9 +261,9 @@ async def _citizens(
     """`users` citizens visiting until `seconds` pass (or `turns` turns are done).
 
     With an `interval`, each citizen starts a visit every `interval` seconds (the
-    first at a random moment within it), or at once when the last one overran:
-    together they offer `users / interval` visits a second whatever the answers take.
-    Without one, each starts its next visit as soon as the last one ends.
+    first at a random moment within it), whether or not the last one was answered:
+    together they offer `users / interval` visits a second whatever the answers
+    take. Without one, each starts its next visit as soon as the last one ends.
     """
     texts = {
         "faq": _held_out("heldout_faq_*.yml"),
@@ -275,27 +275,35 @@ async def _citizens(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         started = time.perf_counter()
 
+        async def one_visit(index: int, rng: random.Random) -> None:
+            if index % 5 != 4:
+                await visit(RestCitizen(session, base), rng, texts, run)
+                return
+            person = SocketCitizen(base)
+            try:
+                await person.connect()
+            except (socketio.exceptions.ConnectionError, TimeoutError) as err:
+                run.turns.append(Turn("connect", 0.0, False))
+                print(f"[bench] socket.io connect failed: {err}", flush=True)
+                await asyncio.sleep(1)
+                return
+            await visit(person, rng, texts, run)
+            await person.close()
+
         async def citizen(index: int) -> None:
             rng = random.Random(index)
             due = started + rng.random() * interval
+            visits: List[asyncio.Task] = []
             while True:
                 await asyncio.sleep(due - time.perf_counter())
                 if time.perf_counter() - started >= seconds or len(run.turns) >= turns:
-                    return
+                    break
                 due += interval
-                if index % 5 == 4:
-                    person: Any = SocketCitizen(base)
-                    try:
-                        await person.connect()
-                    except (socketio.exceptions.ConnectionError, TimeoutError) as err:
-                        run.turns.append(Turn("connect", 0.0, False))
-                        print(f"[bench] socket.io connect failed: {err}", flush=True)
-                        await asyncio.sleep(1)
-                        continue
-                    await visit(person, rng, texts, run)
-                    await person.close()
+                if interval:
+                    visits.append(asyncio.create_task(one_visit(index, rng)))
                 else:
-                    await visit(RestCitizen(session, base), rng, texts, run)
+                    await one_visit(index, rng)
+            await asyncio.gather(*visits)
 
         await asyncio.gather(*(citizen(i) for i in range(users)))
         run.seconds = time.perf_counter() - started
