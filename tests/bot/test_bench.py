@@ -57,6 +57,15 @@ def test_a_run_reports_errors_throughput_and_percentiles_of_good_turns() -> None
     assert "ticket" not in summary["latency_ms"]
 
 
+def test_throughput_counts_only_the_turns_answered_within_the_load() -> None:
+    run = bench.Run(seconds=2.0)
+    run.turns = [bench.Turn("faq_popular", 0.01, True, ended) for ended in (1.0, 1.5)]
+    run.turns.append(bench.Turn("faq_popular", 5.0, True, 7.0))  # after the load
+    summary = run.summary()
+    assert summary["turns_per_second"] == summary["faq_turns_per_second"] == 1.0
+    assert summary["latency_ms"]["all"]["p99"] > 4900
+
+
 def _measured(turns_per_second: float, p50: float, rss: dict) -> dict:
     latency = {"all": {"p50": p50, "p95": p50, "p99": p50}}
     return {
