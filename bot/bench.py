@@ -448,7 +448,8 @@ def report(results: Dict[str, Any], users: int) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     when = time.strftime("%Y-%m-%d %H:%M")
     lines.append(
-        f"\n{when}，`make bench`（{users} 人并发 {results['seconds']:g} 秒，"
+        f"\n{when}，`{results.get('command', 'make bench')}`"
+        f"（{users} 人并发 {results['seconds']:g} 秒，"
         f"{os.cpu_count()} 核）；吞吐的倍数为本项目 ÷ 基线，越大越好。"
         "完整数据：`results/bench.json`。"
     )
@@ -501,6 +502,9 @@ def main(argv: List[str] | None = None) -> int:
         "users": args.users,
         "seconds": args.seconds,
         "faq_rate": args.faq_rate,
+        "command": " ".join(
+            ["python -m bot.bench", *(sys.argv[1:] if argv is None else argv)]
+        ),
     }
     for name, trained, clustered in runs:
         print(f"[bench] {name}: {trained.name}", flush=True)

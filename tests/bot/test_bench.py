@@ -101,6 +101,9 @@ def test_the_report_compares_what_was_measured_and_marks_what_was_not() -> None:
     del results["cluster"]
     lines = bench.report(results, 2).splitlines()
     assert "| 2 人只问 FAQ、共 100 问/秒：FAQ 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
+    assert "`make bench`（2 人并发 10 秒" in lines[-1]
+    results["command"] = "python -m bot.bench --seconds 10"
+    assert "`python -m bot.bench --seconds 10`（" in bench.report(results, 2)
     assert "| 2 人并发 吞吐（轮/秒） | 20 | 5 | 4.0× |" in lines
     assert "| 2 人并发 FAQ 吞吐（轮/秒） | 10 | 2.5 | 4.0× |" in lines
     assert "| 2 人并发 p50（毫秒） | 100 | 400 | 4.0× |" in lines
