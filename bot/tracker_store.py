@@ -6,11 +6,18 @@ values of the ticket slots the open ticket still needs; once the ticket is filed
 those slots hold masked copies too, so nothing whole is left outside the ticket.
 Within a turn the actions still see the message as typed: only what is stored is
 masked.
+
+Both forget a conversation idle for ``TRACKER_TTL_HOURS`` (default 24; ``0`` keeps
+it): a hotline's conversations would otherwise pile up for as long as the server
+runs. Tickets live in the ticket store, not here.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections import OrderedDict
 from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
@@ -79,8 +86,18 @@ class _MaskingStore:
         await super().save(tracker, *args, **kwargs)  # type: ignore[misc]
 
 
+def ttl_seconds() -> int:
+    """How long an idle conversation is kept (``TRACKER_TTL_HOURS``); 0 is forever."""
+    return max(0, round(float(os.environ.get("TRACKER_TTL_HOURS", "24")) * 3600))
+
+
 class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
     """Rasa's in-memory store (the one-machine default), masking what it keeps."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ttl = ttl_seconds()
+        self.saved_at: OrderedDict[str, float] = OrderedDict()  # oldest first
 
     async def _save_masked(
         self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any
@@ -88,6 +105,15 @@ class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
         # Rasa's own in-memory save calls its class's serialise_tracker, not ours.
         await self.stream_events(tracker)
         self.store[tracker.sender_id] = self.serialise_tracker(tracker)
+        self._forget_idle(tracker.sender_id)
+
+    def _forget_idle(self, saved: str) -> None:
+        now = time.monotonic()
+        self.saved_at[saved] = now
+        self.saved_at.move_to_end(saved)
+        while self.ttl and now - next(iter(self.saved_at.values())) > self.ttl:
+            idle, _ = self.saved_at.popitem(last=False)
+            self.store.pop(idle, None)
 
 
 class MaskingRedisTrackerStore(_MaskingStore, RedisTrackerStore):
@@ -100,6 +126,7 @@ class MaskingRedisTrackerStore(_MaskingStore, RedisTrackerStore):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("record_exp", ttl_seconds() or None)
         super().__init__(*args, **kwargs)
         self.fallback = MaskingInMemoryTrackerStore(self.domain)
         self.outage = Outage("tracker store")

@@ -96,3 +96,31 @@ def test_the_rasa_server_logs_are_masked(
     with caplog.at_level(logging.DEBUG, logger="rasa.core.processor"):
         logging.getLogger("rasa.core.processor").debug("Received %s", f"电话{PHONE}")
     assert "电话138****5678" in caplog.text and PHONE not in caplog.text
+
+
+async def test_a_conversation_idle_past_the_ttl_is_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRACKER_TTL_HOURS", "1")
+    clock = [1000.0]
+    monkeypatch.setattr("bot.tracker_store.time.monotonic", lambda: clock[0])
+    store = MaskingInMemoryTrackerStore(DOMAIN)
+    for sender in ("early", "later"):
+        await store.save(DialogueStateTracker(sender, DOMAIN.slots))
+        clock[0] += 1800
+    await store.save(DialogueStateTracker("early", DOMAIN.slots))  # back again
+    clock[0] += 3000
+    await store.save(DialogueStateTracker("new", DOMAIN.slots))
+    assert sorted(store.store) == ["early", "new"]  # "later" idle 80 minutes
+
+
+async def test_redis_keeps_a_conversation_for_the_ttl(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_TTL_HOURS", "2")
+    url = urlparse(redis_url)
+    store = MaskingRedisTrackerStore(
+        DOMAIN, host=url.hostname, port=url.port, key_prefix="ttltest"
+    )
+    await store.save(DialogueStateTracker("citizen", DOMAIN.slots))
+    assert 7000 < store.red.ttl(store.key_prefix + "citizen") <= 7200
