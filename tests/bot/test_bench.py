@@ -1,8 +1,9 @@
 """The benchmark's simulated citizens and its arithmetic."""
 
 import asyncio
+import random
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, List, Tuple
 
 import pytest
 import yaml
@@ -168,3 +169,20 @@ async def test_unpaced_citizens_ask_again_as_soon_as_answered() -> None:
     async with _rest_channel(0.0) as url:
         run = await bench._citizens(url, 4, 2.0, 10**9, bench._faq_question)
     assert len(run.turns) > 64  # far more than four citizens paced at 2 a second
+
+
+async def test_paced_long_tail_questions_are_never_asked_twice() -> None:
+    class Citizen:
+        said: List[str] = []
+
+        async def say(self, text: str) -> Tuple[float, List[str]]:
+            self.said.append(text)
+            return 0.01, ["答"]
+
+    citizen, rng, run = Citizen(), random.Random(7), bench.Run(seconds=1.0)
+    for _ in range(300):
+        await bench._faq_question(citizen, rng, {"faq": ["公积金怎么取"]}, run, True)
+    long_tail = [text for text in citizen.said if text.startswith("公积金怎么取 ")]
+    assert len(long_tail) > 50
+    assert len(set(long_tail)) == len(long_tail)
+    assert len(set(citizen.said) - set(long_tail)) <= len(bench.POPULAR)
