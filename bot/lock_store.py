@@ -10,16 +10,14 @@ one conversation that land on different instances are then not serialised.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
 from bot.redis_client import Outage
-
-T = TypeVar("T")
 
 
 class FailSafeRedisLockStore(RedisLockStore):
@@ -30,34 +28,24 @@ class FailSafeRedisLockStore(RedisLockStore):
         self.fallback = InMemoryLockStore()
         self.outage = Outage("lock store")
 
-    def _either(
-        self, on_redis: Callable[[], T], in_memory: Callable[[LockStore], T]
-    ) -> T:
+    def _either(self, method: str, *args: Any) -> Any:
+        """Rasa's Redis `method`, or the in-memory store's while Redis fails."""
         try:
-            result = on_redis()
+            result = getattr(RedisLockStore, method)(self, *args)
         except RedisError as error:
             self.outage.failed(error)
-            return in_memory(self.fallback)
+            return getattr(self.fallback, method)(*args)
         self.outage.answered()
         return result
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         """The conversation's lock, from Redis or, while it fails, from memory."""
-        return self._either(
-            lambda: super(FailSafeRedisLockStore, self).get_lock(conversation_id),
-            lambda store: store.get_lock(conversation_id),
-        )
+        return self._either("get_lock", conversation_id)
 
     def delete_lock(self, conversation_id: str) -> None:
         """Deletes the conversation's lock where it is kept."""
-        self._either(
-            lambda: super(FailSafeRedisLockStore, self).delete_lock(conversation_id),
-            lambda store: store.delete_lock(conversation_id),
-        )
+        self._either("delete_lock", conversation_id)
 
     def save_lock(self, lock: TicketLock) -> None:
         """Saves the lock in Redis or, while it fails, in memory."""
-        self._either(
-            lambda: super(FailSafeRedisLockStore, self).save_lock(lock),
-            lambda store: store.save_lock(lock),
-        )
+        self._either("save_lock", lock)
