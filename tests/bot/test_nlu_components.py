@@ -7,13 +7,17 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.common import override_defaults
+from rasa.utils.tensorflow.models import RasaModel
 
+from bot import model_loading
 from bot.nlu.fallback import RetrievalAwareFallbackClassifier
 from bot.nlu.faq_selector import LinearResponseSelector, sentence_features
 from bot.nlu.intent_blend import BlendedIntentClassifier
@@ -262,3 +266,35 @@ def test_the_blend_settles_close_calls_and_keeps_sure_ones(context) -> None:
     assert confidences == sorted(confidences, reverse=True)
     assert sum(confidences) == pytest.approx(1.0)
     assert sure.get("intent") == ranking[0]
+
+
+def test_diet_loaded_for_prediction_only_predicts_as_rasas_load(
+    context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, execution, tokenizer, featurizer = context
+    config = override_defaults(
+        DIETClassifier.get_default_config(),
+        {"epochs": 2, "random_seed": 1, "entity_recognition": False},
+    )
+    resource = Resource("diet")
+    DIETClassifier.create(config, storage, resource, execution).train(
+        _intent_data(tokenizer, featurizer)
+    )
+
+    def loaded(loader) -> DIETClassifier:
+        monkeypatch.setattr(RasaModel, "load", classmethod(loader))
+        return DIETClassifier.load(config, storage, resource, execution)
+
+    ours, rasas = loaded(model_loading.load), loaded(model_loading._rasa_load)
+    assert ours.model.optimizer is None  # no optimiser slots held
+    assert rasas.model.optimizer is not None
+    for text in ("社保卡丢了怎么补办", "我要投诉噪音", "你好", "租房提取公积金"):
+        rankings = []
+        for classifier in (ours, rasas):
+            message = Message(data={"text": text})
+            tokenizer.process([message])
+            featurizer.process([message])
+            classifier.process([message])
+            rankings.append(message.get("intent_ranking"))
+        assert rankings[0] == rankings[1]
+        assert {entry["name"] for entry in rankings[0]} == {"greet", "complaint", "faq"}
