@@ -9,7 +9,8 @@ masked.
 
 Both forget a conversation idle for ``TRACKER_TTL_HOURS`` (default 24; ``0`` keeps
 it): a hotline's conversations would otherwise pile up for as long as the server
-runs. Tickets live in the ticket store, not here.
+runs. Tickets live in the ticket store, not here. The in-memory store keeps each
+conversation zlib-compressed, about a quarter of its JSON (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -92,10 +94,11 @@ def ttl_seconds() -> int:
 
 
 class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
-    """Rasa's in-memory store (the one-machine default), masking what it keeps."""
+    """Rasa's in-memory store (the one-machine default), masking and compressing."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.store: dict[str, bytes] = {}  # type: ignore[assignment]
         self.ttl = ttl_seconds()
         self.saved_at: OrderedDict[str, float] = OrderedDict()  # oldest first
 
@@ -104,8 +107,18 @@ class MaskingInMemoryTrackerStore(_MaskingStore, InMemoryTrackerStore):
     ) -> None:
         # Rasa's own in-memory save calls its class's serialise_tracker, not ours.
         await self.stream_events(tracker)
-        self.store[tracker.sender_id] = self.serialise_tracker(tracker)
+        serialised = self.serialise_tracker(tracker).encode()
+        self.store[tracker.sender_id] = zlib.compress(serialised, 1)
         self._forget_idle(tracker.sender_id)
+
+    def deserialise_tracker(
+        self, sender_id: str, serialised_tracker: str | bytes
+    ) -> DialogueStateTracker | None:
+        """The tracker kept compressed by ``_save_masked``."""
+        assert isinstance(serialised_tracker, bytes)
+        return super().deserialise_tracker(
+            sender_id, zlib.decompress(serialised_tracker)
+        )
 
     def _forget_idle(self, saved: str) -> None:
         now = time.monotonic()

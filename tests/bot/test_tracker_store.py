@@ -9,7 +9,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_store import MaskingInMemoryTrackerStore, MaskingRedisTrackerStore
+from bot.tracker_store import (
+    MaskingInMemoryTrackerStore,
+    MaskingRedisTrackerStore,
+    masked_dialogue,
+)
 from tests.conftest import _free_port
 
 PHONE = "13812345678"
@@ -112,6 +116,19 @@ async def test_a_conversation_idle_past_the_ttl_is_forgotten(
     clock[0] += 3000
     await store.save(DialogueStateTracker("new", DOMAIN.slots))
     assert sorted(store.store) == ["early", "new"]  # "later" idle 80 minutes
+
+
+async def test_memory_holds_a_conversation_compressed() -> None:
+    store = MaskingInMemoryTrackerStore(DOMAIN)
+    tracker = _open_ticket()
+    for turn in range(20):
+        tracker.update(UserUttered(f"第{turn}个问题：社保卡丢了怎么补办"))
+        tracker.update(BotUttered("您好，请携带身份证到社保经办机构补办。"))
+    await store.save(tracker)
+    assert 3 * len(store.store["citizen"]) < len(masked_dialogue(tracker))
+    stored = await store.retrieve("citizen")
+    assert stored.latest_message.text == "第19个问题：社保卡丢了怎么补办"
+    assert len(stored.events) == len(tracker.events)
 
 
 async def test_redis_keeps_a_conversation_for_the_ttl(
