@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from datetime import date
 from functools import lru_cache
 from typing import Any, Callable, Dict, List
@@ -204,6 +205,8 @@ class ActionStartTicket(Action):
         values["ticket_phone"] = find_phone(
             str(latest_metadata(tracker).get("caller") or "")
         )
+        # The router loads while the citizen answers the form, not at filing.
+        asyncio.get_running_loop().run_in_executor(None, router)
         return [SlotSet(slot, value) for slot, value in values.items()]
 
 
@@ -488,11 +491,19 @@ def ticket_store() -> TicketStore:
     return open_store()
 
 
+_router_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def router() -> Router | None:
-    """The trained ticket router, if one was trained."""
+def _trained_router() -> Router | None:
     model_dir = latest_router_dir()
     return Router(model_dir) if model_dir else None
+
+
+def router() -> Router | None:
+    """The trained ticket router, if one was trained (loaded once, about 3 s)."""
+    with _router_loading:
+        return _trained_router()
 
 
 def route(text: str) -> Routing:

@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import yaml
@@ -30,6 +30,15 @@ FAQS = {
 @pytest.fixture(autouse=True)
 def small_knowledge_base(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(faq_actions, "load_faqs", lambda: FAQS)
+
+
+@pytest.fixture(autouse=True)
+def no_trained_router(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Starting a ticket loads no router trained by `make train` into the tests."""
+    monkeypatch.setattr(tickets, "latest_router_dir", lambda: None)
+    tickets._trained_router.cache_clear()
+    yield
+    tickets._trained_router.cache_clear()
 
 
 def user(

@@ -1,7 +1,9 @@
 """Ticket intake actions on tracker fixtures: the exact events and messages."""
 
+import threading
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, List
 
 import pytest
 
@@ -66,6 +68,25 @@ async def test_start_sets_the_type_from_the_intent_and_clears_old_answers() -> N
     assert values["ticket_type"] == "complaint"
     assert values["ticket_phone"] is None
     assert values["ticket_started_at"]
+
+
+async def test_starting_a_ticket_loads_the_router_before_filing(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loading = threading.Event()
+    loaded: List[Path] = []
+
+    class SlowRouter:
+        def __init__(self, model_dir: Path) -> None:
+            loading.set()
+            loaded.append(model_dir)
+
+    monkeypatch.setattr(tickets, "latest_router_dir", lambda: tmp_path)
+    monkeypatch.setattr(tickets, "Router", SlowRouter)
+    await run(ActionStartTicket(), user("我要投诉", "complaint"))
+    assert loading.wait(timeout=10)  # begun without anyone filing
+    assert isinstance(tickets.router(), SlowRouter)
+    assert loaded == [tmp_path]  # loaded once, then shared
 
 
 async def test_start_after_an_unanswered_question_files_it_as_an_inquiry() -> None:
