@@ -165,9 +165,11 @@ class SocketCitizen:
 
     QUIET = 0.3  # then waits this long for the rest of the turn's messages
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, session: aiohttp.ClientSession | None = None) -> None:
         self._base = base
-        self._client = socketio.AsyncClient(reconnection=False, request_timeout=TIMEOUT)
+        self._client = socketio.AsyncClient(
+            reconnection=False, request_timeout=TIMEOUT, http_session=session
+        )
         self._inbox: asyncio.Queue = asyncio.Queue()
         self.session_id = uuid.uuid4().hex
 
@@ -283,6 +285,7 @@ async def _citizens(
     turns: int,
     visit: Visit = _conversation,
     interval: float = 0.0,
+    spread: bool = False,
 ) -> Run:
     """`users` citizens visiting until `seconds` pass (or `turns` turns are done).
 
@@ -290,22 +293,33 @@ async def _citizens(
     first at a random moment within it), whether or not the last one was answered:
     together they offer `users / interval` visits a second whatever the answers
     take. Without one, each starts its next visit as soon as the last one ends.
+    Each citizen has its own connections; when `spread`, from its own address
+    (``citizen_address``).
     """
     texts = {
         "faq": _held_out("heldout_faq_*.yml"),
         "oos": _held_out("out_of_scope.yml"),
     }
-    connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    sessions = [
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=0, local_addr=citizen_address(index) if spread else None
+            ),
+            timeout=timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        for index in range(users)
+    ]
+    try:
         run = Run()
         started = run.started
 
         async def one_visit(index: int, rng: random.Random) -> None:
             if index % 5 != 4:
-                await visit(RestCitizen(session, base), rng, texts, run)
+                await visit(RestCitizen(sessions[index], base), rng, texts, run)
                 return
-            person = SocketCitizen(base)
+            person = SocketCitizen(base, sessions[index])
             try:
                 await person.connect()
             except (socketio.exceptions.ConnectionError, TimeoutError) as err:
@@ -333,7 +347,18 @@ async def _citizens(
 
         await asyncio.gather(*(citizen(i) for i in range(users)))
         run.seconds = min(seconds, time.perf_counter() - started)
+    finally:
+        await asyncio.gather(*(session.close() for session in sessions))
     return run
+
+
+def citizen_address(index: int) -> Tuple[str, int]:
+    """Citizen `index`'s own loopback address, 127.0.<n>.1.
+
+    nginx's ``ip_hash`` keeps the first three bytes of an address on one Rasa
+    instance, so the cluster bench's citizens each come from a network of their own.
+    """
+    return f"127.0.{index % 254 + 1}.1", 0
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -386,12 +411,14 @@ def measure(
     started = time.perf_counter()
     unseen_faq = functools.partial(_faq_question, unseen=True)
     with _assistant(model, clustered) as (base, pids):
-        first = asyncio.run(_citizens(base, 1, 60, 1))
+        first = asyncio.run(_citizens(base, 1, 60, 1, spread=clustered))
         ready = time.perf_counter() - started
-        alone = asyncio.run(_citizens(base, 1, 30, 40))
-        crowd = asyncio.run(_citizens(base, users, seconds, 10**9))
+        alone = asyncio.run(_citizens(base, 1, 30, 40, spread=clustered))
+        crowd = asyncio.run(_citizens(base, users, seconds, 10**9, spread=clustered))
         paced = asyncio.run(
-            _citizens(base, users, seconds, 10**9, unseen_faq, users / faq_rate)
+            _citizens(
+                base, users, seconds, 10**9, unseen_faq, users / faq_rate, clustered
+            )
         )
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
     return {

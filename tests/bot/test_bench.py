@@ -133,10 +133,17 @@ async def test_a_web_chat_turn_is_timed_to_its_first_answer_not_the_quiet_after(
 
 
 @asynccontextmanager
-async def _rest_channel(delay: float) -> AsyncIterator[str]:
-    """A REST channel stand-in that answers every message after `delay` seconds."""
+async def _rest_channel(
+    delay: float, senders: List[str] | None = None
+) -> AsyncIterator[str]:
+    """A REST channel stand-in that answers every message after `delay` seconds.
+
+    The address of each request is appended to `senders`.
+    """
 
     async def answer(request: web.Request) -> web.Response:
+        if senders is not None:
+            senders.append(str(request.remote))
         body = await request.json()
         await asyncio.sleep(delay)
         return web.json_response([{"text": f"答：{body['message']}"}])
@@ -169,6 +176,17 @@ async def test_unpaced_citizens_ask_again_as_soon_as_answered() -> None:
     async with _rest_channel(0.0) as url:
         run = await bench._citizens(url, 4, 2.0, 10**9, bench._faq_question)
     assert len(run.turns) > 64  # far more than four citizens paced at 2 a second
+
+
+async def test_spread_citizens_each_come_from_a_network_of_their_own() -> None:
+    senders: List[str] = []
+    async with _rest_channel(0.0, senders) as url:
+        await bench._citizens(url, 3, 0.5, 10**9, bench._faq_question, spread=True)
+    assert {sender.rsplit(".", 1)[0] for sender in senders} == {
+        "127.0.1",
+        "127.0.2",
+        "127.0.3",
+    }
 
 
 async def test_paced_long_tail_questions_are_never_asked_twice() -> None:
