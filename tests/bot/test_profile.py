@@ -4,6 +4,7 @@ import pytest
 import yaml
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from structlog.testing import capture_logs
 
 from bot import profile
 from bot.nlg import ProfileNaturalLanguageGenerator
@@ -81,3 +82,18 @@ async def test_nlg_fills_profile_and_picks_the_channel_variant(test_profile) -> 
     voice = await nlg.generate("utter_call", tracker, "ivr")
     assert web["text"] == "请拨打12345咨询测试市的政策"
     assert voice["text"] == "请拨打幺二三四五"
+
+
+async def test_ticket_type_buttons_carry_their_payloads_without_errors(
+    test_profile,
+) -> None:
+    domain = Domain.load(str(Path(__file__).parents[2] / "bot" / "domain"))
+    nlg = ProfileNaturalLanguageGenerator(None, domain)
+    tracker = DialogueStateTracker("citizen", domain.slots)
+    with capture_logs() as logged:
+        response = await nlg.generate("utter_ask_ticket_type", tracker, "socketio")
+    assert [button["payload"] for button in response["buttons"]] == [
+        f'/choose_ticket_type{{"ticket_type":"{kind}"}}'
+        for kind in ("complaint", "help_request", "report", "suggestion", "inquiry")
+    ]
+    assert [event for event in logged if event["log_level"] == "error"] == []
