@@ -165,10 +165,16 @@ class SocketCitizen:
 
     QUIET = 0.3  # then waits this long for the rest of the turn's messages
 
-    def __init__(self, base: str, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, base: str, local_addr: Tuple[str, int] | None = None) -> None:
         self._base = base
+        # From `local_addr` when given: a session of its own, as socket.io's is.
+        self._http = (
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=local_addr))
+            if local_addr
+            else None
+        )
         self._client = socketio.AsyncClient(
-            reconnection=False, request_timeout=TIMEOUT, http_session=session
+            reconnection=False, request_timeout=TIMEOUT, http_session=self._http
         )
         self._inbox: asyncio.Queue = asyncio.Queue()
         self.session_id = uuid.uuid4().hex
@@ -207,6 +213,8 @@ class SocketCitizen:
     async def close(self) -> None:
         """Leaves the chat."""
         await self._client.disconnect()
+        if self._http:
+            await self._http.close()
 
 
 async def _timed(citizen: Any, kind: str, text: str, run: Run) -> List[str]:
@@ -319,12 +327,13 @@ async def _citizens(
             if index % 5 != 4:
                 await visit(RestCitizen(sessions[index], base), rng, texts, run)
                 return
-            person = SocketCitizen(base, sessions[index])
+            person = SocketCitizen(base, citizen_address(index) if spread else None)
             try:
                 await person.connect()
-            except (socketio.exceptions.ConnectionError, TimeoutError) as err:
+            except (socketio.exceptions.ConnectionError, asyncio.TimeoutError) as err:
                 run.add("connect", 0.0, False)
-                print(f"[bench] socket.io connect failed: {err}", flush=True)
+                print(f"[bench] socket.io connect failed: {err!r}", flush=True)
+                await person.close()
                 await asyncio.sleep(1)
                 return
             await visit(person, rng, texts, run)

@@ -189,6 +189,19 @@ async def test_spread_citizens_each_come_from_a_network_of_their_own() -> None:
     }
 
 
+async def test_a_web_chat_that_never_confirms_is_an_error_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def never_confirmed(self: bench.SocketCitizen) -> None:
+        raise asyncio.TimeoutError
+
+    monkeypatch.setattr(bench.SocketCitizen, "connect", never_confirmed)
+    async with _rest_channel(0.0) as url:  # citizens 0-3 on REST, 4 on socket.io
+        run = await bench._citizens(url, 5, 0.5, 10**9, bench._faq_question)
+    assert run.summary()["errors"] >= 1
+    assert len(run.turns) > run.summary()["errors"]  # the REST citizens went on
+
+
 async def test_paced_long_tail_questions_are_never_asked_twice() -> None:
     class Citizen:
         said: List[str] = []
