@@ -107,6 +107,10 @@ class Run:
         """Records a turn that ends now."""
         self.turns.append(Turn(kind, seconds, ok, time.perf_counter() - self.started))
 
+    def first_answer(self, since: float) -> float:
+        """Seconds from `since` (a ``perf_counter`` reading) to the first turn's end."""
+        return self.started - since + self.turns[0].ended
+
     def _rate(self, ok_faq: bool) -> float:
         if not self.seconds:
             return 0.0
@@ -421,7 +425,6 @@ def measure(
     unseen_faq = functools.partial(_faq_question, unseen=True)
     with _assistant(model, clustered) as (base, pids):
         first = asyncio.run(_citizens(base, 1, 60, 1, spread=clustered))
-        ready = time.perf_counter() - started
         alone = asyncio.run(_citizens(base, 1, 30, 40, spread=clustered))
         crowd = asyncio.run(_citizens(base, users, seconds, 10**9, spread=clustered))
         paced = asyncio.run(
@@ -432,7 +435,7 @@ def measure(
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
     return {
         "model": model.name,
-        "first_answer_seconds": round(ready, 1),
+        "first_answer_seconds": round(first.first_answer(since=started), 1),
         "first_answer_ok": not first.summary()["errors"],
         "one_citizen": alone.summary(),
         f"{users}_citizens": crowd.summary(),

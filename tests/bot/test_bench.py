@@ -121,6 +121,13 @@ class _Chat:
         self.inbox.put_nowait({"text": "还有什么可以帮您？"})
 
 
+def test_the_first_answer_is_the_first_turn_not_the_first_visit() -> None:
+    run = bench.Run(started=100.0)
+    for ended in (1.5, 2.0, 4.0):  # a three-turn visit, the assistant up at 100
+        run.turns.append(bench.Turn("ticket", 0.1, True, ended))
+    assert run.first_answer(since=90.0) == 11.5
+
+
 async def test_a_web_chat_turn_is_timed_to_its_first_answer_not_the_quiet_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
