@@ -205,8 +205,7 @@ class ActionStartTicket(Action):
         values["ticket_phone"] = find_phone(
             str(latest_metadata(tracker).get("caller") or "")
         )
-        # The router loads while the citizen answers the form, not at filing.
-        asyncio.get_running_loop().run_in_executor(None, router)
+        warm_router()
         return [SlotSet(slot, value) for slot, value in values.items()]
 
 
@@ -504,6 +503,11 @@ def router() -> Router | None:
     """The trained ticket router, if one was trained (loaded once, about 3 s)."""
     with _router_loading:
         return _trained_router()
+
+
+def warm_router() -> None:
+    """Loads the router in a worker thread, while the citizen answers the form."""
+    asyncio.get_running_loop().run_in_executor(None, router)
 
 
 def route(text: str) -> Routing:

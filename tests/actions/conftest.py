@@ -34,7 +34,8 @@ def small_knowledge_base(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def no_trained_router(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Starting a ticket loads no router trained by `make train` into the tests."""
+    """No router is loaded into the tests, in the background or by filing."""
+    monkeypatch.setattr(tickets, "warm_router", lambda: None)
     monkeypatch.setattr(tickets, "latest_router_dir", lambda: None)
     tickets._trained_router.cache_clear()
     yield

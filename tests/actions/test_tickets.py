@@ -17,6 +17,7 @@ from actions.tickets import (
     find_phone,
     find_time,
     says_something,
+    warm_router,
 )
 from tests.actions.conftest import run, slot_events, user
 
@@ -81,6 +82,7 @@ async def test_starting_a_ticket_loads_the_router_before_filing(
             loading.set()
             loaded.append(model_dir)
 
+    monkeypatch.setattr(tickets, "warm_router", warm_router)
     monkeypatch.setattr(tickets, "latest_router_dir", lambda: tmp_path)
     monkeypatch.setattr(tickets, "Router", SlowRouter)
     await run(ActionStartTicket(), user("我要投诉", "complaint"))
