@@ -313,15 +313,14 @@ async def _citizens(
         "oos": _held_out("out_of_scope.yml"),
     }
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+    addresses = [citizen_address(index) if spread else None for index in range(users)]
     sessions = [
         aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=0, local_addr=citizen_address(index) if spread else None
-            ),
+            connector=aiohttp.TCPConnector(limit=0, local_addr=address),
             timeout=timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
-        for index in range(users)
+        for address in addresses
     ]
     try:
         run = Run()
@@ -331,7 +330,7 @@ async def _citizens(
             if index % 5 != 4:
                 await visit(RestCitizen(sessions[index], base), rng, texts, run)
                 return
-            person = SocketCitizen(base, citizen_address(index) if spread else None)
+            person = SocketCitizen(base, addresses[index])
             try:
                 await person.connect()
             except (socketio.exceptions.ConnectionError, asyncio.TimeoutError) as err:
